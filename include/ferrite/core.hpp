@@ -1,0 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
+// Placeholder umbrella: being written.
+#pragma once
+#include "ferrite/core/atomic.hpp"

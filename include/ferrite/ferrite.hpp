@@ -1,4 +1,7 @@
 // SPDX-License-Identifier: Apache-2.0
-// Placeholder umbrella: being written.
+// ferrite: zero-cost, verified systems primitives for C++23. This umbrella includes every
+// module that exists; each module's own umbrella (<ferrite/core.hpp>, ...) is a short
+// tutorial of it. Link the CMake target ferrite::ferrite (or one ferrite::<module>).
 #pragma once
+
 #include "ferrite/core.hpp"

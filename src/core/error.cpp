@@ -40,6 +40,16 @@ std::string hex(std::uint64_t v) {
   return "0x" + s;
 }
 
+// strerror() may use a shared buffer; glibc's strerrordesc_np is thread-safe.
+const char* describe_errno(int err) noexcept {
+#if defined(__GLIBC__) && (__GLIBC__ > 2 || (__GLIBC__ == 2 && __GLIBC_MINOR__ >= 32))
+  const char* d = strerrordesc_np(err);
+  return d != nullptr ? d : "unknown errno";
+#else
+  return std::strerror(err);  // NOLINT(concurrency-mt-unsafe): no thread-safe variant here
+#endif
+}
+
 std::string details(const error& e) {
   const auto a = e.detail_a();
   const auto b = e.detail_b();
@@ -55,7 +65,7 @@ std::string details(const error& e) {
     case errc::parse_error: return " (at byte " + std::to_string(a) + ")";
     case errc::system: {
       const int err = static_cast<int>(a);
-      return std::string(" (") + std::strerror(err) + ", errno " + std::to_string(err) + ")";
+      return std::string(" (") + describe_errno(err) + ", errno " + std::to_string(err) + ")";
     }
     default: return "";
   }

@@ -54,9 +54,27 @@ namespace ferrite {
 template <class T>
 using atomic = std::atomic<T>;
 
+#if FERRITE_TSAN
+namespace detail {
+/// ThreadSanitizer does not model standalone fences (GCC rejects them under
+/// -fsanitize=thread; clang's TSan ignores them and reports false races). In TSan builds a
+/// fence is an RMW on this one word instead: RMWs continue release sequences, so a release
+/// "fence" followed in time by an acquire "fence" in another thread gives TSan the
+/// happens-before edge the real fence pair gives. This is stronger than the C++ fence (it
+/// may hide a missing-fence bug from TSan, never invent a race); the model checker, which
+/// models fences exactly, is what verifies fence placement.
+inline std::atomic<unsigned> tsan_fence_word{0};
+}  // namespace detail
+#endif
+
 /// A thread fence. `fence(std::memory_order_seq_cst)` is a full barrier.
 FERRITE_ALWAYS_INLINE void fence(std::memory_order order) noexcept {
+#if FERRITE_TSAN
+  // ORDERING: see detail::tsan_fence_word; every fence of the program RMWs this word.
+  if (order != std::memory_order_relaxed) detail::tsan_fence_word.fetch_add(0, order);
+#else
   std::atomic_thread_fence(order);
+#endif
 }
 
 /// A fence against the compiler only (no instruction); the cheap side of an asymmetric

@@ -28,7 +28,7 @@
 //
 // std::expected<const header*, ferrite::error> parse(std::span<const std::byte> in) {
 //   g_reads.add();
-//   return ferrite::try_cast<header>(in.first(sizeof(header)));  // size/alignment checked
+//   return ferrite::try_cast<header>(in);  // exact size and alignment checked
 // }
 // ```
 //

@@ -12,7 +12,7 @@
 namespace ferrite {
 
 /// What went wrong. Stable numeric values: they may be logged and compared across builds.
-enum class errc : std::uint16_t {
+enum class errc : std::uint8_t {
   ok = 0,
   invalid_argument = 1,     ///< a parameter is outside its domain
   out_of_range = 2,         ///< an index or value outside the valid range

@@ -2,12 +2,11 @@
 // examples/tour: a short walk through every ferrite module that exists, printing what each
 // step did. It is scripts/demo's main job until ferrite-kv exists, and it grows with each
 // module. Every step checks its own result and the tour exits non-zero if one is wrong.
-#include <ferrite/ferrite.hpp>
-
 #include <array>
 #include <cstddef>
 #include <cstdint>
 #include <cstdio>
+#include <ferrite/ferrite.hpp>
 #include <span>
 #include <string>
 #include <vector>

@@ -22,7 +22,8 @@
 //
 // enum class perm : unsigned { read = 1, write = 2 };
 // consteval auto ferrite_flags(perm) {
-//   return std::array{ferrite::flag_def{perm::read, "READ"}, ferrite::flag_def{perm::write, "WRITE"}};
+//   return std::array{ferrite::flag_def{perm::read, "READ"}, ferrite::flag_def{perm::write,
+//   "WRITE"}};
 // }
 // inline ferrite::metrics::counter g_reads{"app.reads", "records read"};
 //

@@ -21,8 +21,8 @@ contract_handler set_contract_handler(contract_handler handler) noexcept {
 
 void print_contract_violation(const contract_violation& v) noexcept {
   std::fprintf(stderr, "ferrite: %s failed: %s%s%s%s at %s:%d in %s\n", v.kind, v.expression,
-               v.message[0] != '\0' ? " (" : "", v.message, v.message[0] != '\0' ? ")" : "",
-               v.file, v.line, v.function);
+               v.message[0] != '\0' ? " (" : "", v.message, v.message[0] != '\0' ? ")" : "", v.file,
+               v.line, v.function);
   std::fflush(stderr);
 }
 

@@ -59,8 +59,7 @@ std::string details(const error& e) {
     case errc::misaligned:
       return " (address " + hex(b) + " is not aligned to " + std::to_string(a) + ")";
     case errc::length_not_multiple:
-      return " (length " + std::to_string(b) + " is not a multiple of " + std::to_string(a) +
-             ")";
+      return " (length " + std::to_string(b) + " is not a multiple of " + std::to_string(a) + ")";
     case errc::invalid_bits: return " (bits " + hex(a) + ")";
     case errc::parse_error: return " (at byte " + std::to_string(a) + ")";
     case errc::system: {

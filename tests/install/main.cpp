@@ -1,9 +1,8 @@
 // SPDX-License-Identifier: Apache-2.0
 // The install test's consumer: uses ferrite through its installed headers and libraries and
 // exits non-zero if anything it computes is wrong.
-#include <ferrite/ferrite.hpp>
-
 #include <cstdio>
+#include <ferrite/ferrite.hpp>
 
 int main() {
   int failures = 0;

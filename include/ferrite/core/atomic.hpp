@@ -108,8 +108,8 @@ class cell {
   = default;
   template <class... Args>
     requires std::is_constructible_v<T, Args...>
-  constexpr explicit cell(std::in_place_t /*tag*/, Args&&... args) noexcept(
-      std::is_nothrow_constructible_v<T, Args...>)
+  constexpr explicit cell(std::in_place_t /*tag*/,
+                          Args&&... args) noexcept(std::is_nothrow_constructible_v<T, Args...>)
       : value_(std::forward<Args>(args)...) {}
   constexpr explicit cell(const T& value) noexcept(std::is_nothrow_copy_constructible_v<T>)
     requires std::is_copy_constructible_v<T>

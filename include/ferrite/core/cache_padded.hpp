@@ -62,8 +62,8 @@ struct alignas(cache_line_size) cache_padded {
       : value() {}
   template <class... Args>
     requires std::is_constructible_v<T, Args...>
-  constexpr explicit(sizeof...(Args) == 1) cache_padded(Args&&... args) noexcept(
-      std::is_nothrow_constructible_v<T, Args...>)
+  constexpr explicit(sizeof...(Args) == 1)
+      cache_padded(Args&&... args) noexcept(std::is_nothrow_constructible_v<T, Args...>)
       : value(std::forward<Args>(args)...) {}
 
   constexpr T& get() noexcept { return value; }

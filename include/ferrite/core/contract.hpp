@@ -31,35 +31,34 @@ contract_handler set_contract_handler(contract_handler handler) noexcept;
 void print_contract_violation(const contract_violation& v) noexcept;
 
 namespace detail {
-[[noreturn]] FERRITE_COLD void contract_failed(const char* kind, const char* expr,
-                                               const char* msg, const char* file, int line,
-                                               const char* function);
+[[noreturn]] FERRITE_COLD void contract_failed(const char* kind, const char* expr, const char* msg,
+                                               const char* file, int line, const char* function);
 }  // namespace detail
 
 }  // namespace ferrite
 
 /// FERRITE_ASSERT(cond) / FERRITE_ASSERT(cond, "message"): always checked, in every build.
 /// Use for invariants whose violation would make continuing unsound.
-#define FERRITE_ASSERT(cond, ...)                                                        \
-  (static_cast<bool>(cond)                                                               \
-       ? void(0)                                                                         \
+#define FERRITE_ASSERT(cond, ...)                                                         \
+  (static_cast<bool>(cond)                                                                \
+       ? void(0)                                                                          \
        : ::ferrite::detail::contract_failed("assertion", #cond, "" __VA_ARGS__, __FILE__, \
                                             __LINE__, __func__))
 
 /// FERRITE_DEBUG_ASSERT(cond[, "message"]): checked when FERRITE_DEBUG is 1 (debug builds);
 /// otherwise the condition is type-checked but never evaluated. For cheap preconditions.
 #if FERRITE_DEBUG
-#define FERRITE_DEBUG_ASSERT(cond, ...)                                                 \
-  (static_cast<bool>(cond) ? void(0)                                                    \
-                           : ::ferrite::detail::contract_failed(                        \
-                                 "debug assertion", #cond, "" __VA_ARGS__, __FILE__, __LINE__, \
-                                 __func__))
+#define FERRITE_DEBUG_ASSERT(cond, ...)                                                         \
+  (static_cast<bool>(cond)                                                                      \
+       ? void(0)                                                                                \
+       : ::ferrite::detail::contract_failed("debug assertion", #cond, "" __VA_ARGS__, __FILE__, \
+                                            __LINE__, __func__))
 #else
 #define FERRITE_DEBUG_ASSERT(cond, ...) static_cast<void>(sizeof(static_cast<bool>(cond)))
 #endif
 
 /// FERRITE_UNREACHABLE(["message"]): marks a path that cannot be taken. Reports and aborts
 /// in every build (never undefined behaviour: a cold call costs nothing on the hot path).
-#define FERRITE_UNREACHABLE(...)                                                          \
+#define FERRITE_UNREACHABLE(...)                                                           \
   ::ferrite::detail::contract_failed("unreachable", "FERRITE_UNREACHABLE", "" __VA_ARGS__, \
                                      __FILE__, __LINE__, __func__)

@@ -26,9 +26,9 @@ enum class errc : std::uint8_t {
   closed = 10,              ///< the channel, queue or socket is closed
   timed_out = 11,
   cancelled = 12,
-  parse_error = 13,         ///< malformed input (a: byte offset)
-  unsupported = 14,         ///< not available on this platform or kernel
-  system = 15,              ///< an OS call failed (a: errno)
+  parse_error = 13,  ///< malformed input (a: byte offset)
+  unsupported = 14,  ///< not available on this platform or kernel
+  system = 15,       ///< an OS call failed (a: errno)
 };
 
 /// The short description of a code ("size mismatch"); never null.

@@ -5,3 +5,4 @@
 #pragma once
 
 #include "ferrite/core.hpp"
+#include "ferrite/mem.hpp"

@@ -1,0 +1,35 @@
+// SPDX-License-Identifier: Apache-2.0
+// ferrite mem: how hot paths stop allocating. Allocators that are faster than malloc because
+// they know more (lifetimes that end together, objects of one size), and containers that keep
+// small things inline.
+//
+// What is here
+//   arena.hpp              chunked bump arena: make<T>, checkpoint/rewind, pmr adapter
+//   concurrent_bump.hpp    lock-free bump allocation over one fixed buffer (one CAS each)
+//   object_pool.hpp        fixed-size slots with an intrusive free list; O(1) create/destroy
+//   counting_resource.hpp  a pmr resource that counts what passes through (and feeds metrics)
+//
+// A taste:
+// ```cpp
+// ferrite::mem::arena a;                                   // 4 KiB first chunk, doubling
+// auto* req = a.make<request>(id);                        // destructor registered
+// std::pmr::vector<int> ids(a.resource());                // pmr containers allocate from it
+// auto cp = a.checkpoint();
+// scratch_work(a);
+// a.rewind(cp);                                            // scratch freed, dtors run
+// a.reset();                                               // everything, keeps one chunk
+//
+// ferrite::mem::object_pool<order> pool;
+// order* o = pool.create(42, 100.5);
+// pool.destroy(o);
+// ```
+//
+// When not to use it: objects with unrelated lifetimes freed one by one at any size want the
+// general-purpose allocator; an arena only gives memory back at reset/rewind. None of these
+// allocators is thread-safe except concurrent_bump and counting_resource.
+#pragma once
+
+#include "ferrite/mem/arena.hpp"
+#include "ferrite/mem/concurrent_bump.hpp"
+#include "ferrite/mem/counting_resource.hpp"
+#include "ferrite/mem/object_pool.hpp"

@@ -6,3 +6,4 @@
 
 #include "ferrite/core.hpp"
 #include "ferrite/mem.hpp"
+#include "ferrite/sync.hpp"

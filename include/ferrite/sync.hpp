@@ -1,0 +1,27 @@
+// SPDX-License-Identifier: Apache-2.0
+// ferrite sync: lock-free and low-lock structures for sharing data between threads, each
+// written against the check indirection (core/atomic.hpp) so the model checker explores the
+// same source, and each carrying numbered ORDERING comments that name their partners.
+//
+// What is here
+//   seqlock.hpp         one writer publishes a small POD; readers copy it without writing
+//   spin_mutex.hpp      a one-byte test-and-test-and-set lock with backoff (Lockable)
+//   intrusive_list.hpp  O(1) link/unlink doubly linked list through member hooks
+//
+// A taste:
+// ```cpp
+// ferrite::sync::seqlock<quote> last{quote{}};
+// last.store(q);                     // writer thread
+// quote seen = last.load();          // any reader: never torn, never blocks the writer
+//
+// ferrite::sync::spin_mutex m;
+// { std::scoped_lock lock(m); ++shared; }
+// ```
+//
+// When not to use it: a spin_mutex around long critical sections, or with more threads than
+// cores, burns CPU; use std::mutex. Which structure for which job: docs/sync.md.
+#pragma once
+
+#include "ferrite/sync/intrusive_list.hpp"
+#include "ferrite/sync/seqlock.hpp"
+#include "ferrite/sync/spin_mutex.hpp"

@@ -8,6 +8,7 @@
 //   concurrent_bump.hpp    lock-free bump allocation over one fixed buffer (one CAS each)
 //   object_pool.hpp        fixed-size slots with an intrusive free list; O(1) create/destroy
 //   counting_resource.hpp  a pmr resource that counts what passes through (and feeds metrics)
+//   small_vector.hpp       std::vector with N elements inline; spills to the heap
 //   inline_vector.hpp      fixed-capacity vector that never allocates (std::inplace_vector)
 //   inline_string.hpp      fixed-capacity string, NUL-terminated, constexpr, to_chars helpers
 //   flex_array.hpp         a header and a trailing array of n T in one allocation
@@ -39,3 +40,4 @@
 #include "ferrite/mem/inline_string.hpp"
 #include "ferrite/mem/inline_vector.hpp"
 #include "ferrite/mem/object_pool.hpp"
+#include "ferrite/mem/small_vector.hpp"

@@ -7,6 +7,10 @@
 //   seqlock.hpp         one writer publishes a small POD; readers copy it without writing
 //   spin_mutex.hpp      a one-byte test-and-test-and-set lock with backoff (Lockable)
 //   intrusive_list.hpp  O(1) link/unlink doubly linked list through member hooks
+//   asymmetric_fence.hpp  light (compiler) / heavy (membarrier) fence pair
+//   hazard_pointer.hpp  C++26-shaped hazard pointers (P2530), default and user domains
+//   epoch.hpp           crossbeam-style epoch reclamation: collector, pin(), guard::defer
+//   treiber_stack.hpp   lock-free stack over either reclaimer
 //
 // A taste:
 // ```cpp
@@ -22,6 +26,10 @@
 // cores, burns CPU; use std::mutex. Which structure for which job: docs/sync.md.
 #pragma once
 
+#include "ferrite/sync/asymmetric_fence.hpp"
+#include "ferrite/sync/epoch.hpp"
+#include "ferrite/sync/hazard_pointer.hpp"
 #include "ferrite/sync/intrusive_list.hpp"
 #include "ferrite/sync/seqlock.hpp"
 #include "ferrite/sync/spin_mutex.hpp"
+#include "ferrite/sync/treiber_stack.hpp"

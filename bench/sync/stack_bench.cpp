@@ -1,0 +1,236 @@
+// SPDX-License-Identifier: Apache-2.0
+// Treiber stacks and reclamation side by side: ferrite's treiber_stack with hazard pointers and
+// with epochs against boost::lockfree::stack (tagged pointers + node free list, no
+// reclamation) and libcds's TreiberStack over its hazard pointer GC (cds::gc::HP), as push+pop
+// pairs on 1 and 2 threads; then the read-side cost of each reclamation scheme, uncontended:
+// hazard_pointer::protect and pin()/unpin against a plain acquire load and libcds's
+// HP::Guard::protect. Compare medians: --benchmark_repetitions=5
+// --benchmark_report_aggregates_only=true.
+#include <benchmark/benchmark.h>
+
+#include <cstdint>
+
+#include "ferrite/core/atomic.hpp"
+#include "ferrite/sync/epoch.hpp"
+#include "ferrite/sync/hazard_pointer.hpp"
+#include "ferrite/sync/treiber_stack.hpp"
+
+// Peers: third-party headers get their own warnings switched off.
+#pragma GCC diagnostic push
+#pragma GCC diagnostic ignored "-Wall"
+#pragma GCC diagnostic ignored "-Wextra"
+#pragma GCC diagnostic ignored "-Wpedantic"
+#pragma GCC diagnostic ignored "-Wshadow"
+#pragma GCC diagnostic ignored "-Wconversion"
+#pragma GCC diagnostic ignored "-Wsign-conversion"
+#pragma GCC diagnostic ignored "-Wold-style-cast"
+#pragma GCC diagnostic ignored "-Wnon-virtual-dtor"
+#pragma GCC diagnostic ignored "-Woverloaded-virtual"
+#pragma GCC diagnostic ignored "-Wimplicit-fallthrough"
+#if __has_include(<boost/lockfree/stack.hpp>)
+#include <boost/lockfree/stack.hpp>
+#define FERRITE_BENCH_HAVE_BOOST_LOCKFREE 1
+#endif
+#if FERRITE_BENCH_HAVE_LIBCDS
+#include <cds/container/treiber_stack.h>
+#include <cds/gc/hp.h>
+#include <cds/init.h>
+#include <cds/threading/model.h>
+#endif
+#pragma GCC diagnostic pop
+
+namespace {
+
+using value_t = std::uint64_t;
+
+// ---- stack adapters: one shared instance per type, alive for the whole run ----------------
+
+template <class Reclaim>
+struct ferrite_stack {
+  static ferrite_stack& instance() {
+    static ferrite_stack s;
+    return s;
+  }
+  void push(value_t v) { stack.push(v); }
+  bool pop(value_t& out) {
+    auto v = stack.try_pop();
+    if (!v) return false;
+    out = *v;
+    return true;
+  }
+  static void thread_begin() {}
+  static void thread_end() {}
+  ferrite::sync::treiber_stack<value_t, Reclaim> stack;
+};
+
+#if FERRITE_BENCH_HAVE_BOOST_LOCKFREE
+struct boost_stack {
+  static boost_stack& instance() {
+    static boost_stack s;
+    return s;
+  }
+  void push(value_t v) { stack.push(v); }
+  bool pop(value_t& out) { return stack.pop(out); }
+  static void thread_begin() {}
+  static void thread_end() {}
+  // Pre-sized free list: push allocates only when it runs dry (never in these runs).
+  boost::lockfree::stack<value_t> stack{1024};
+};
+#endif
+
+#if FERRITE_BENCH_HAVE_LIBCDS
+// libcds needs its runtime and the HP singleton before any container, and every thread
+// attached while it uses them. Constructed during static initialization of this unit.
+struct cds_runtime {
+  cds_runtime() { cds::Initialize(); }
+  ~cds_runtime() { cds::Terminate(); }
+  cds_runtime(const cds_runtime&) = delete;
+  cds_runtime& operator=(const cds_runtime&) = delete;
+};
+cds_runtime g_cds_runtime;
+cds::gc::HP g_cds_hp;  // defaults: 8 hazard pointers per thread, 100 threads
+
+struct cds_stack {
+  static cds_stack& instance() {
+    static cds_stack s;
+    return s;
+  }
+  void push(value_t v) { stack.push(v); }
+  bool pop(value_t& out) { return stack.pop(out); }
+  static void thread_begin() {
+    if (!cds::threading::Manager::isThreadAttached()) cds::threading::Manager::attachThread();
+  }
+  static void thread_end() { cds::threading::Manager::detachThread(); }
+  cds::container::TreiberStack<cds::gc::HP, value_t> stack;
+};
+#endif
+
+/// One iteration = push one value, pop one value, on a stack shared by all threads.
+template <class Stack>
+void bm_push_pop(benchmark::State& state) {
+  Stack::thread_begin();
+  Stack& s = Stack::instance();
+  value_t v = static_cast<value_t>(state.thread_index());
+  std::int64_t empty_pops = 0;
+  for (auto _ : state) {
+    s.push(v);
+    if (!s.pop(v)) ++empty_pops;
+    benchmark::DoNotOptimize(v);
+  }
+  state.SetItemsProcessed(state.iterations() * 2);
+  state.counters["empty_pops"] = static_cast<double>(empty_pops);
+  Stack::thread_end();
+}
+
+#define FERRITE_STACK_BENCH(name, type) \
+  BENCHMARK_TEMPLATE(bm_push_pop, type)->Name(name)->Threads(1)->Threads(2)->UseRealTime()
+
+FERRITE_STACK_BENCH("stack_push_pop/ferrite_hazard", ferrite_stack<ferrite::sync::hazard_reclaim>);
+FERRITE_STACK_BENCH("stack_push_pop/ferrite_epoch", ferrite_stack<ferrite::sync::epoch_reclaim>);
+#if FERRITE_BENCH_HAVE_BOOST_LOCKFREE
+FERRITE_STACK_BENCH("stack_push_pop/boost_lockfree", boost_stack);
+#endif
+#if FERRITE_BENCH_HAVE_LIBCDS
+FERRITE_STACK_BENCH("stack_push_pop/libcds_hp", cds_stack);
+#endif
+
+// ---- read-side cost, uncontended, one thread -------------------------------------------
+
+struct protected_node : ferrite::sync::hazard_pointer_obj_base<protected_node> {
+  value_t value = 1;
+};
+
+protected_node g_node;
+ferrite::atomic<protected_node*> g_src{&g_node};
+
+/// The floor: what a reader does without any reclamation scheme.
+void bm_plain_load_acquire(benchmark::State& state) {
+  for (auto _ : state) {
+    protected_node* p = g_src.load(std::memory_order_acquire);
+    benchmark::DoNotOptimize(p);
+  }
+}
+BENCHMARK(bm_plain_load_acquire)->Name("read_side/plain_load_acquire");
+
+/// hazard_pointer::protect on an existing hazard pointer (the per-access cost).
+void bm_hazard_protect(benchmark::State& state) {
+  ferrite::sync::hazard_pointer h = ferrite::sync::make_hazard_pointer();
+  for (auto _ : state) {
+    protected_node* p = h.protect(g_src);
+    benchmark::DoNotOptimize(p);
+  }
+}
+BENCHMARK(bm_hazard_protect)->Name("read_side/ferrite_hazard_protect");
+
+/// A whole hazard-pointer read section: make (thread cache), protect, destroy (to cache).
+void bm_hazard_section(benchmark::State& state) {
+  for (auto _ : state) {
+    ferrite::sync::hazard_pointer h = ferrite::sync::make_hazard_pointer();
+    protected_node* p = h.protect(g_src);
+    benchmark::DoNotOptimize(p);
+  }
+}
+BENCHMARK(bm_hazard_section)->Name("read_side/ferrite_hazard_make_protect_reset");
+
+/// pin() + unpin of the default collector (a whole epoch read section, without the load).
+void bm_epoch_pin(benchmark::State& state) {
+  for (auto _ : state) {
+    ferrite::sync::guard g = ferrite::sync::pin();
+    benchmark::DoNotOptimize(&g);
+  }
+}
+BENCHMARK(bm_epoch_pin)->Name("read_side/ferrite_epoch_pin_unpin");
+
+/// A whole epoch read section: pin, acquire load, unpin.
+void bm_epoch_section(benchmark::State& state) {
+  for (auto _ : state) {
+    ferrite::sync::guard g = ferrite::sync::pin();
+    protected_node* p = g_src.load(std::memory_order_acquire);
+    benchmark::DoNotOptimize(p);
+  }
+}
+BENCHMARK(bm_epoch_section)->Name("read_side/ferrite_epoch_pin_load_unpin");
+
+/// For scale: the same publish / load / unpublish shape as a pin, but with a symmetric
+/// seq_cst fence (what pin and protect would cost without membarrier, or crossbeam's SeqCst).
+void bm_symmetric_fence_section(benchmark::State& state) {
+  ferrite::atomic<std::uint64_t> local{0};
+  for (auto _ : state) {
+    local.store(3, std::memory_order_release);
+    ferrite::fence(std::memory_order_seq_cst);
+    protected_node* p = g_src.load(std::memory_order_acquire);
+    benchmark::DoNotOptimize(p);
+    local.store(0, std::memory_order_release);
+  }
+}
+BENCHMARK(bm_symmetric_fence_section)->Name("read_side/store_seq_cst_fence_load_store");
+
+#if FERRITE_BENCH_HAVE_LIBCDS
+/// libcds: HP::Guard::protect on an existing guard.
+void bm_cds_protect(benchmark::State& state) {
+  cds::threading::Manager::attachThread();
+  {
+    cds::gc::HP::Guard g;
+    for (auto _ : state) {
+      protected_node* p = g.protect(g_src);
+      benchmark::DoNotOptimize(p);
+    }
+  }
+  cds::threading::Manager::detachThread();
+}
+BENCHMARK(bm_cds_protect)->Name("read_side/libcds_hp_guard_protect");
+
+/// libcds: a whole read section (Guard construction, protect, destruction).
+void bm_cds_section(benchmark::State& state) {
+  cds::threading::Manager::attachThread();
+  for (auto _ : state) {
+    cds::gc::HP::Guard g;
+    protected_node* p = g.protect(g_src);
+    benchmark::DoNotOptimize(p);
+  }
+  cds::threading::Manager::detachThread();
+}
+BENCHMARK(bm_cds_section)->Name("read_side/libcds_hp_guard_make_protect_reset");
+#endif
+
+}  // namespace

@@ -1,0 +1,442 @@
+// SPDX-License-Identifier: Apache-2.0
+// The bodies behind epoch.hpp: pin/unpin, bag sealing, the global garbage list, epoch advance
+// and collection, participant registration, and the default collector's thread-local handle.
+// Included at the bottom of epoch.hpp; not a public header.
+//
+// Why the pin needs only the light fence, and the seal no fence at all (see docs/sync.md):
+//  - Pin (E1 load global, E2 store local, E3 light fence) against advance (E4 load global,
+//    E6 heavy fence, E12 load locals): a store-buffering pair. Either the advancer sees the pin,
+//    or the pinned thread's later loads see every store that happens-before the heavy fence.
+//  - Seal (E5) is an acq_rel RMW on the global epoch and every write to it is an RMW (E5, E7),
+//    so all of them form one release sequence: a thread that reads the global epoch with
+//    acquire (E1, E4) synchronizes with every seal before the value it read. An object
+//    unlinked before a seal at raw epoch s is therefore invisible to any thread pinned at
+//    s + 2 or later, and invisible after the advance s + 2 -> s + 4 to any thread that
+//    advancer did not see pinned. So the bag can run once the global epoch reaches s + 4
+//    (two logical advances), which is crossbeam's rule without its SeqCst fence at push_bag.
+#pragma once
+
+#include <cstddef>
+#include <cstdint>
+#include <utility>
+
+#include "ferrite/sync/epoch.hpp"
+
+namespace ferrite::sync {
+namespace detail {
+
+/// Outermost pins between two collect() calls of one thread (crossbeam: 128).
+inline constexpr std::uint32_t epoch_pins_between_collect = 128;
+/// Expired bags one periodic collect runs at least (flush runs them all); it runs more when a
+/// backlog builds up (one more per 8 queued bags). A small share per collect spreads the
+/// deferred work, and the node memory it frees, over the threads, instead of the thread that
+/// advanced the epoch running everything (crossbeam: 8 steps).
+inline constexpr std::size_t epoch_collect_steps = 2;
+/// Sealed bags a participant keeps to run itself; older ones go to the global queue.
+inline constexpr std::uint32_t epoch_max_local_bags = 64;
+/// Emptied bags a participant keeps for reuse instead of freeing them.
+inline constexpr std::uint32_t epoch_max_spares = 4;
+/// Raw epoch distance after which a sealed bag is safe: two logical advances.
+inline constexpr std::uint64_t epoch_safe_distance = 4;
+
+/// The default collector's per-thread state: constant-initialized and trivially destructible
+/// (one TLS offset to reach, no init guard); the exit hook is a separate object.
+struct epoch_thread_state {
+  participant* local;
+  bool hooked;
+  bool exited;
+};
+inline thread_local constinit epoch_thread_state epoch_tls{};
+
+/// The default collector's implicit per-thread handle.
+struct epoch_thread {
+  static participant* attach() {
+    epoch_thread_state& t = epoch_tls;
+    participant* p = default_collector().acquire_participant();
+    if (t.exited) {
+      // Pinned after this thread's exit hook ran (from another thread_local's destructor):
+      // a one-shot entry, released when its last guard goes (crossbeam does the same).
+      p->ephemeral_ = true;
+      return p;
+    }
+    if (!t.hooked) {
+      struct exit_hook {
+        exit_hook() noexcept = default;
+        exit_hook(const exit_hook&) = delete;
+        exit_hook& operator=(const exit_hook&) = delete;
+        ~exit_hook() { epoch_thread::on_exit(); }
+      };
+      // Constructed, and its destructor registered, the first time control passes here.
+      static thread_local exit_hook hook_object;
+      static_cast<void>(&hook_object);
+      t.hooked = true;
+    }
+    t.local = p;
+    return p;
+  }
+
+  static void on_exit() noexcept {
+    epoch_thread_state& t = epoch_tls;
+    t.exited = true;
+    participant* const p = std::exchange(t.local, nullptr);
+    if (p == nullptr) return;
+    if (!p->pinned()) {
+      p->release();
+    } else {
+      p->ephemeral_ = true;  // a guard outlives the hook: release when it goes
+    }
+  }
+};
+
+/// Storage of the default collector: constant-initialized, never destroyed.
+union epoch_default_collector_storage {
+  constexpr epoch_default_collector_storage() noexcept : value() {}
+  ~epoch_default_collector_storage() {}
+  epoch_default_collector_storage(const epoch_default_collector_storage&) = delete;
+  epoch_default_collector_storage& operator=(const epoch_default_collector_storage&) = delete;
+  collector value;
+};
+
+#if !FERRITE_CHECK
+inline constinit epoch_default_collector_storage epoch_default_collector;
+#endif
+
+inline void participant::pin() noexcept {
+  // Nesting is tracked without a read-modify-write on the outermost path (no store-to-load
+  // dependency chain through a counter from one pin to the next): depth = pinned ? nested_+1 : 0.
+  if (pinned()) {
+    ++nested_;
+    return;
+  }
+  // ORDERING: (E1) acquire; pairs with the acq_rel RMWs (E5 seals, E7 advances), all in one
+  // release sequence: every object unlinked before a seal older than this value is invisible
+  // to this thread's later loads.
+  const std::uint64_t global = owner_->epoch_->load(std::memory_order_acquire);
+  // ORDERING: (E2) release; pairs with the advancers' acquire loads (E12): what this thread
+  // did before (its previous pinned sections) happens-before an advance that sees this.
+  epoch_.store(global | 1, std::memory_order_release);
+  // ORDERING: (E3) light half of the asymmetric seq_cst fence pair; pairs with the heavy fence
+  // (E6) in try_advance: either that advancer's loads (E12) see the store (E2), or this
+  // thread's loads after this point see every store that happens-before (E6).
+  asymmetric_light_fence();
+  // Pace collections only while garbage is queued: a read-only workload then pins with two
+  // stores per pinned section (publish, unpublish) and no counter traffic.
+  // ORDERING: (E23) relaxed peek at the count (E26); collect() acquires with (E9).
+  if ((sealed_count_ != 0 || owner_->queued_.load(std::memory_order_relaxed) != 0) &&
+      ++pins_ % epoch_pins_between_collect == 0) [[unlikely]] {
+    owner_->collect(*this, false);
+  }
+}
+
+inline void participant::unpin() noexcept {
+  FERRITE_DEBUG_ASSERT(pinned(), "epoch: unpin without pin");
+  if (nested_ != 0) {
+    --nested_;
+    return;
+  }
+  // ORDERING: (E13) release; pairs with the advancers' acquire loads (E12): every access this
+  // thread made while pinned happens-before the advance that sees it unpinned, and so before
+  // the reclamation that advance enables.
+  epoch_.store(0, std::memory_order_release);
+  if (ephemeral_) [[unlikely]]
+    release();
+}
+
+template <class F>
+void participant::defer(F&& fn) {
+  FERRITE_DEBUG_ASSERT(pinned(), "epoch: defer outside a pinned section");
+  if (bag_ == nullptr) {
+    if (spare_ != nullptr) {
+      bag_ = std::exchange(spare_, spare_->next);
+      --spares_;
+    } else {
+      bag_ = new epoch_bag;
+    }
+  }
+  bag_->items[bag_->len].set(std::forward<F>(fn));  // may throw: then nothing was stored
+  if (++bag_->len == epoch_bag::capacity) seal();
+}
+
+inline void participant::seal() noexcept {
+  // ORDERING: (E5) acq_rel RMW (adds 0): reads the latest global epoch in modification order
+  // and joins its release sequence, so every unlink this thread made before (the deferred
+  // objects') happens-before any acquire load (E1, E4) of a later epoch value. Replaces
+  // crossbeam's SeqCst fence + load at push_bag.
+  bag_->epoch = owner_->epoch_->fetch_add(0, std::memory_order_acq_rel);
+  epoch_bag* const bag = std::exchange(bag_, nullptr);
+  bag->next = nullptr;
+  if (sealed_.tail != nullptr) {
+    sealed_.tail->next = bag;
+  } else {
+    sealed_.head = bag;
+  }
+  sealed_.tail = bag;
+  if (++sealed_count_ > epoch_max_local_bags) {
+    // Too much local garbage (the epoch is not moving): let any thread run the oldest bag.
+    epoch_bag* const oldest = sealed_.head;
+    sealed_.head = oldest->next;
+    --sealed_count_;
+    owner_->push_bag(oldest);
+  }
+}
+
+inline void participant::collect_local(std::uint64_t global) noexcept {
+  // Sealed in epoch order by this thread: stop at the first bag that is not yet safe.
+  while (sealed_.head != nullptr && sealed_.head->epoch + epoch_safe_distance <= global) {
+    epoch_bag* const bag = sealed_.head;
+    sealed_.head = bag->next;
+    if (sealed_.head == nullptr) sealed_.tail = nullptr;
+    --sealed_count_;
+    bag->run_all();  // may defer again (into bag_, never into sealed_ before we return)
+    recycle(bag);
+  }
+}
+
+inline void participant::recycle(epoch_bag* bag) noexcept {
+  if (spares_ < epoch_max_spares) {
+    bag->next = spare_;
+    spare_ = bag;
+    ++spares_;
+  } else {
+    delete bag;
+  }
+}
+
+inline void participant::flush() noexcept {
+  if (bag_ != nullptr && bag_->len != 0) seal();
+  owner_->collect(*this, true);
+}
+
+inline void participant::release() noexcept {
+  FERRITE_ASSERT(!pinned(), "epoch: local handle released while pinned");
+  if (bag_ != nullptr && bag_->len != 0) seal();
+  // The thread leaves: its sealed bags go to the global queue, for any thread to run.
+  while (sealed_.head != nullptr) {
+    epoch_bag* const bag = sealed_.head;
+    sealed_.head = bag->next;
+    owner_->push_bag(bag);
+  }
+  sealed_.tail = nullptr;
+  sealed_count_ = 0;
+  ephemeral_ = false;
+  pins_ = 0;
+  nested_ = 0;
+  // ORDERING: (E15) release; pairs with the acquire CAS (E16) of the entry's next owner, which
+  // takes over bag_/spare_ and the counters.
+  active_.store(false, std::memory_order_release);
+}
+
+}  // namespace detail
+
+inline collector::~collector() {
+  // ORDERING: (E11) acquire; pairs with (E14). Every use of the collector happens-before its
+  // destruction (caller's precondition).
+  detail::participant* const first = participants_.load(std::memory_order_acquire);
+  for (const detail::participant* p = first; p != nullptr; p = p->next_) {
+    // ORDERING: (E17) acquire; pairs with the release store (E15) of the last owner.
+    FERRITE_ASSERT(!p->active_.load(std::memory_order_acquire),
+                   "collector destroyed while a local_handle of it is alive");
+  }
+  // Deferred calls may defer more (into other collectors, or seal here): loop until empty.
+  for (;;) {
+    detail::epoch_bag* bag = take_expired(UINT64_MAX, SIZE_MAX);  // everything is safe now
+    if (bag == nullptr) break;
+    while (bag != nullptr) {
+      detail::epoch_bag* const next = bag->next;
+      bag->run_all();
+      delete bag;
+      bag = next;
+    }
+  }
+  for (detail::participant* p = first; p != nullptr;) {
+    detail::participant* const next = p->next_;
+    if (p->bag_ != nullptr) p->bag_->run_all();  // empty after release(); defensive
+    delete p->bag_;
+    while (p->sealed_.head != nullptr) {  // empty after release(); defensive
+      p->sealed_.head->run_all();
+      delete std::exchange(p->sealed_.head, p->sealed_.head->next);
+    }
+    while (p->spare_ != nullptr) delete std::exchange(p->spare_, p->spare_->next);
+    delete p;
+    p = next;
+  }
+}
+
+inline local_handle collector::register_thread() { return local_handle(acquire_participant()); }
+
+inline std::uint64_t collector::epoch() const noexcept {
+  // ORDERING: (E18) relaxed; an informational read of (E5)/(E7).
+  return epoch_->load(std::memory_order_relaxed) / 2;
+}
+
+inline detail::participant* collector::acquire_participant() {
+  // ORDERING: (E11) acquire; pairs with the release CAS (E14) that published each entry.
+  for (detail::participant* p = participants_.load(std::memory_order_acquire); p != nullptr;
+       p = p->next_) {
+    // ORDERING: (E19) relaxed pre-check, a hint only; the CAS (E16) decides.
+    if (p->active_.load(std::memory_order_relaxed)) continue;
+    bool expected = false;
+    // ORDERING: (E16) acquire CAS; pairs with the release store (E15) of the previous owner.
+    if (p->active_.compare_exchange_strong(expected, true, std::memory_order_acquire,
+                                           std::memory_order_relaxed)) {
+      return p;
+    }
+  }
+  auto* const p = new detail::participant;  // active from birth, unpinned
+  p->owner_ = this;
+  // ORDERING: (E20) relaxed; validated by the CAS (E14).
+  detail::participant* head = participants_.load(std::memory_order_relaxed);
+  do {
+    p->next_ = head;
+    // ORDERING: (E14) release CAS; pairs with the acquire loads (E11) of walkers: they see
+    // next_, owner_ and the initial (unpinned) epoch word.
+  } while (!participants_.compare_exchange_weak(head, p, std::memory_order_release,
+                                                std::memory_order_relaxed));
+  return p;
+}
+
+inline void collector::push_bag(detail::epoch_bag* bag) noexcept {
+  // ORDERING: (E26) relaxed; a count that only decides whether to look. Incremented before the
+  // push so that (E27) of a collector that already took the bag never underflows it.
+  queued_.fetch_add(1, std::memory_order_relaxed);
+  // ORDERING: (E21) relaxed; validated by the CAS (E10).
+  detail::epoch_bag* head = incoming_.load(std::memory_order_relaxed);
+  do {
+    bag->next = head;
+    // ORDERING: (E10) release CAS; pairs with the acquire exchange (E9) of collect: the
+    // collector sees the bag's calls and its epoch.
+  } while (!incoming_.compare_exchange_weak(head, bag, std::memory_order_release,
+                                            std::memory_order_relaxed));
+}
+
+inline bool collector::all_pinned_caught_up(std::uint64_t global) const noexcept {
+  // ORDERING: (E11) acquire; pairs with (E14).
+  for (const detail::participant* p = participants_.load(std::memory_order_acquire); p != nullptr;
+       p = p->next_) {
+    // ORDERING: (E12) acquire; pairs with the release stores (E2) of pins and (E13) of unpins:
+    // a participant seen unpinned (or re-pinned) has finished its earlier pinned sections.
+    const std::uint64_t local = p->epoch_.load(std::memory_order_acquire);
+    if ((local & 1) != 0 && local != (global | 1)) return false;
+  }
+  return true;
+}
+
+inline std::uint64_t collector::try_advance() noexcept {
+  // ORDERING: (E4) acquire; pairs with the acq_rel RMWs (E5, E7): every unlink sealed into a
+  // bag with an epoch below this value happens-before the heavy fence (E6).
+  const std::uint64_t global = epoch_->load(std::memory_order_acquire);
+  // A cheap look first: if some pinned thread is visibly behind, skip the heavy fence.
+  if (!all_pinned_caught_up(global)) return global;
+  // ORDERING: (E6) heavy half of the asymmetric seq_cst fence pair; pairs with the light fence
+  // (E3) of every pin. After it, a pin this walk does not see is a pin whose later loads see
+  // every unlink sealed before `global`.
+  asymmetric_heavy_fence();
+  if (!all_pinned_caught_up(global)) return global;
+  std::uint64_t expected = global;
+  // ORDERING: (E7) acq_rel CAS; continues the release sequence of the seals (E5) and releases
+  // this advancer's observations (E12) to pins (E1) and collectors (E4) reading the new value.
+  if (epoch_->compare_exchange_strong(expected, global + 2, std::memory_order_acq_rel,
+                                      std::memory_order_acquire)) {
+    return global + 2;
+  }
+  return expected;  // another thread advanced first
+}
+
+inline detail::epoch_bag* collector::take_expired(std::uint64_t global,
+                                                  std::size_t steps) noexcept {
+  // ORDERING: (E24) acquire try-lock; pairs with the release unlock (E25) of the previous
+  // holder, whose updates of pending_ it then sees. A busy lock means another thread is
+  // collecting: skip (nobody ever waits for it).
+  if (collecting_.exchange(true, std::memory_order_acquire)) return nullptr;
+  detail::epoch_bag* expired = pending_.with_mut([&](detail::bag_fifo* fifo) {
+    // ORDERING: (E9) acquire exchange; pairs with the release CAS (E10) of push_bag.
+    detail::epoch_bag* fresh = incoming_.exchange(nullptr, std::memory_order_acquire);
+    // incoming_ is newest first: reverse it onto the back of the FIFO (oldest first).
+    detail::epoch_bag* reversed = nullptr;
+    detail::epoch_bag* const new_tail = fresh;
+    while (fresh != nullptr) {
+      detail::epoch_bag* const next = fresh->next;
+      fresh->next = reversed;
+      reversed = fresh;
+      fresh = next;
+    }
+    if (reversed != nullptr) {
+      if (fifo->tail != nullptr) {
+        fifo->tail->next = reversed;
+      } else {
+        fifo->head = reversed;
+      }
+      fifo->tail = new_tail;
+    }
+    detail::epoch_bag* out = nullptr;
+    detail::epoch_bag** out_tail = &out;
+    while (steps != 0 && fifo->head != nullptr &&
+           fifo->head->epoch + detail::epoch_safe_distance <= global) {
+      detail::epoch_bag* const bag = fifo->head;
+      fifo->head = bag->next;
+      if (fifo->head == nullptr) fifo->tail = nullptr;
+      bag->next = nullptr;
+      *out_tail = bag;
+      out_tail = &bag->next;
+      --steps;
+    }
+    return out;
+  });
+  // ORDERING: (E25) release unlock; pairs with (E24) of the next collector.
+  collecting_.store(false, std::memory_order_release);
+  return expired;
+}
+
+inline void collector::collect(detail::participant& self, bool force) noexcept {
+  // ORDERING: (E22) relaxed peek at the count (E26): no garbage, nothing to advance for.
+  const std::size_t queued = queued_.load(std::memory_order_relaxed);
+  if (self.sealed_count_ == 0 && queued == 0) return;
+  // Periodic collections advance only if nobody did since this thread's last one: with N
+  // threads collecting, about one heavy fence per round instead of N. flush() always tries.
+  // ORDERING: (E8) acquire; pairs with the acq_rel RMWs (E5, E7), as (E4).
+  std::uint64_t global = epoch_->load(std::memory_order_acquire);
+  if (force || global == self.last_collect_epoch_) global = try_advance();
+  self.last_collect_epoch_ = global;
+  self.collect_local(global);
+  if (queued == 0) return;
+  // Global bags (of exited threads, or overflow): a small share per collect (see steps).
+  detail::epoch_bag* expired =
+      take_expired(global, force ? SIZE_MAX : detail::epoch_collect_steps + queued / 8);
+  // Deferred calls run outside the lock: they may pin, defer, even collect again.
+  std::size_t ran = 0;
+  while (expired != nullptr) {
+    detail::epoch_bag* const next = expired->next;
+    expired->run_all();
+    ++ran;
+    self.recycle(expired);
+    expired = next;
+  }
+  // ORDERING: (E27) relaxed; a count, see (E26).
+  if (ran != 0)
+    queued_.fetch_add(std::size_t{0} - ran, std::memory_order_relaxed);  // modular subtract
+}
+
+inline collector& default_collector() noexcept {
+#if FERRITE_CHECK
+  // The checker's atomics need not be constexpr-constructible: build it on first use.
+  static detail::epoch_default_collector_storage* storage =
+      new detail::epoch_default_collector_storage;
+  return storage->value;
+#else
+  return detail::epoch_default_collector.value;
+#endif
+}
+
+inline guard pin() {
+  detail::participant* p = detail::epoch_tls.local;
+  if (p == nullptr) [[unlikely]]
+    p = detail::epoch_thread::attach();
+  return guard(p);
+}
+
+inline bool is_pinned() noexcept {
+  const detail::participant* p = detail::epoch_tls.local;
+  return p != nullptr && p->pinned();
+}
+
+}  // namespace ferrite::sync

@@ -1,0 +1,400 @@
+// SPDX-License-Identifier: Apache-2.0
+// The bodies behind hazard_pointer.hpp: record acquisition, the default domain's thread-local
+// state (record cache, retired list, thread-exit hand-off), the scan (heavy fence, hazard set,
+// partition, reclaim) and the user domains' shared retired list. Included at the bottom of
+// hazard_pointer.hpp; not a public header.
+#pragma once
+
+#include <bit>
+#include <cstddef>
+#include <cstdint>
+#include <memory>
+#include <new>
+#include <utility>
+
+#include "ferrite/sync/hazard_pointer.hpp"
+
+namespace ferrite::sync {
+namespace detail {
+
+/// Records a thread of the default domain keeps for its next make_hazard_pointer().
+inline constexpr std::uint32_t hp_cache_size = 8;
+
+/// Thread-local state needs real threads: model-checked builds run threads as fibers sharing
+/// one OS thread, so there the default domain behaves like a user domain (shared list only).
+inline constexpr bool hp_thread_local_state = FERRITE_CHECK == 0;
+
+/// The default domain's per-thread state. Trivially destructible and constant-initialized,
+/// so reaching it is one TLS offset (no init guard); the exit hook is a separate object
+/// registered the first time the thread stores something here.
+struct hp_thread_state {
+  hp_record* cache[hp_cache_size];
+  std::uint32_t cached;
+  bool hooked;  // the exit hook is registered
+  bool exited;  // the exit hook ran: retire and release go to the domain directly
+  hp_obj* retired;
+  std::size_t retired_count;
+};
+inline thread_local constinit hp_thread_state hp_tls{};
+
+/// A set of protected addresses built by a scan: open addressing, linear probing, load factor
+/// <= 1/2. Up to 255 hazard pointers fit the inline table (4 KiB of stack); beyond that it
+/// allocates, and if that fails the set is invalid and the scan reclaims nothing (safe).
+class hp_hazard_set {
+ public:
+  explicit hp_hazard_set(std::size_t records) noexcept {
+    const std::size_t cap = std::bit_ceil(2 * records + 2 + 16);
+    if (cap <= k_inline) {
+      slots_ = inline_;
+    } else {
+      heap_.reset(new (std::nothrow) const void*[cap]);
+      slots_ = heap_.get();
+    }
+    if (slots_ == nullptr) return;
+    cap_ = cap;
+    shift_ = 64 - std::countr_zero(cap);
+    // SAFETY: slots_ points at cap_ elements (the inline table or the allocation above).
+    for (std::size_t i = 0; i < cap_; ++i) slots_[i] = nullptr;
+  }
+  hp_hazard_set(const hp_hazard_set&) = delete;
+  hp_hazard_set& operator=(const hp_hazard_set&) = delete;
+
+  [[nodiscard]] bool valid() const noexcept { return slots_ != nullptr; }
+
+  /// Adds `p` (non-null). False when the table is at its load limit (more records appeared
+  /// than the size it was built for): the caller then treats everything as protected.
+  bool insert(const void* p) noexcept {
+    std::size_t i = home(p);
+    for (;; i = (i + 1) & (cap_ - 1)) {
+      // SAFETY: i < cap_ (masked).
+      if (slots_[i] == p) return true;
+      if (slots_[i] == nullptr) break;
+    }
+    if (2 * (size_ + 1) > cap_) return false;
+    slots_[i] = p;
+    ++size_;
+    return true;
+  }
+
+  [[nodiscard]] bool contains(const void* p) const noexcept {
+    for (std::size_t i = home(p);; i = (i + 1) & (cap_ - 1)) {
+      // SAFETY: i < cap_ (masked); at least half the table is empty, so the probe ends.
+      if (slots_[i] == p) return true;
+      if (slots_[i] == nullptr) return false;
+    }
+  }
+
+ private:
+  static constexpr std::size_t k_inline = 512;
+
+  [[nodiscard]] std::size_t home(const void* p) const noexcept {
+    // SAFETY: the address is only hashed, never turned back into a pointer.
+    const auto bits = reinterpret_cast<std::uintptr_t>(p);
+    return static_cast<std::size_t>((bits * 0x9E3779B97F4A7C15ULL) >> shift_);
+  }
+
+  const void* inline_[k_inline];
+  std::unique_ptr<const void*[]> heap_;
+  const void** slots_ = nullptr;
+  std::size_t cap_ = 0;
+  std::size_t size_ = 0;
+  int shift_ = 64;
+};
+
+/// The default domain's thread-local operations (a friend of the domain and of hp_obj).
+struct hp_thread {
+  /// Registers the exit hook of the calling thread (once).
+  static void hook() noexcept {
+    struct exit_hook {
+      exit_hook() noexcept = default;
+      exit_hook(const exit_hook&) = delete;
+      exit_hook& operator=(const exit_hook&) = delete;
+      ~exit_hook() { hp_thread::on_exit(); }
+    };
+    // Constructed, and its destructor registered, the first time control passes here.
+    static thread_local exit_hook hook_object;
+    static_cast<void>(&hook_object);
+    hp_tls.hooked = true;
+  }
+
+  static hp_record* cache_pop() noexcept {
+    hp_thread_state& t = hp_tls;
+    return t.cached != 0 ? t.cache[--t.cached] : nullptr;
+  }
+
+  static bool cache_push(hp_record* rec) noexcept {
+    hp_thread_state& t = hp_tls;
+    if (t.exited || t.cached == hp_cache_size) return false;
+    if (!t.hooked) hook();
+    t.cache[t.cached++] = rec;
+    return true;
+  }
+
+  /// Puts `obj` on the calling thread's list; scans when the list reaches the threshold.
+  /// False when the thread is exiting (the caller uses the shared list instead).
+  static bool retire(hazard_pointer_domain& domain, hp_obj* obj) noexcept {
+    hp_thread_state& t = hp_tls;
+    if (t.exited) return false;
+    if (!t.hooked) hook();
+    obj->retired_next_ = t.retired;
+    t.retired = obj;
+    if (++t.retired_count >= domain.retire_threshold()) scan(domain);
+    return true;
+  }
+
+  /// Scans the calling thread's list together with the domain's shared list (the lists of
+  /// exited threads), and keeps the survivors on the thread's list.
+  static void scan(hazard_pointer_domain& domain) noexcept {
+    hp_thread_state& t = hp_tls;
+    hp_list work{t.retired, nullptr, t.retired_count};
+    t.retired = nullptr;
+    t.retired_count = 0;
+    // ORDERING: (G4) relaxed peek at (G1); (G2) in take_shared acquires what is there.
+    if (domain.retired_.load(std::memory_order_relaxed) != nullptr) {
+      const hp_list shared = domain.take_shared();
+      if (shared.head != nullptr) {
+        shared.tail->retired_next_ = work.head;
+        work.head = shared.head;
+        work.size += shared.size;
+      }
+    }
+    if (work.head == nullptr) return;
+    const hp_list kept = domain.reclaim_unprotected(work.head);
+    if (kept.head != nullptr) {
+      // Deleters run by the scan may have retired more objects meanwhile: append to those.
+      kept.tail->retired_next_ = t.retired;
+      t.retired = kept.head;
+      t.retired_count += kept.size;
+    }
+  }
+
+  /// Thread exit: cached records go back to the domain, retired objects to its shared list.
+  static void on_exit() noexcept {
+    hp_thread_state& t = hp_tls;
+    t.exited = true;
+    while (t.cached != 0) {
+      // ORDERING: (R2) release; pairs with the acquire CAS (R1) of the record's next owner.
+      t.cache[--t.cached]->active_.store(false, std::memory_order_release);
+    }
+    if (t.retired == nullptr) return;
+    hp_list list{t.retired, t.retired, t.retired_count};
+    while (list.tail->retired_next_ != nullptr) list.tail = list.tail->retired_next_;
+    t.retired = nullptr;
+    t.retired_count = 0;
+    hazard_pointer_domain& domain = hazard_pointer_default_domain();
+    domain.push_shared(list);
+    if (domain.shared_retired_count() >= domain.retire_threshold()) domain.reclaim_shared();
+  }
+};
+
+/// Storage of the default domain: constant-initialized, never destroyed.
+union hp_default_domain_storage {
+  constexpr hp_default_domain_storage() noexcept : domain(true) {}
+  ~hp_default_domain_storage() {}
+  hp_default_domain_storage(const hp_default_domain_storage&) = delete;
+  hp_default_domain_storage& operator=(const hp_default_domain_storage&) = delete;
+  hazard_pointer_domain domain;
+};
+
+#if !FERRITE_CHECK
+inline constinit hp_default_domain_storage hp_default_domain;
+#endif
+
+}  // namespace detail
+
+inline hazard_pointer_domain& hazard_pointer_default_domain() noexcept {
+#if FERRITE_CHECK
+  // The checker's atomics need not be constexpr-constructible: build it on first use.
+  static detail::hp_default_domain_storage* storage = new detail::hp_default_domain_storage;
+  return storage->domain;
+#else
+  return detail::hp_default_domain.domain;
+#endif
+}
+
+inline hazard_pointer make_hazard_pointer(hazard_pointer_domain& domain) {
+  return hazard_pointer(domain.acquire_record());
+}
+
+inline void hazard_pointer::reset_record() noexcept {
+  if (rec_ == nullptr) return;
+  reset_protection();  // (P4): a cached or freed record protects nothing
+  if constexpr (detail::hp_thread_local_state) {
+    if (rec_->in_default_domain_ && detail::hp_thread::cache_push(rec_)) {
+      rec_ = nullptr;
+      return;
+    }
+  }
+  // ORDERING: (R2) release; pairs with the acquire CAS (R1) in acquire_record: our last store
+  // to ptr_ is ordered before the next owner's first.
+  rec_->active_.store(false, std::memory_order_release);
+  rec_ = nullptr;
+}
+
+inline hazard_pointer_domain::~hazard_pointer_domain() {
+  // ORDERING: (L2) acquire; pairs with (L1). The destructor's caller guarantees every use of
+  // the domain happens-before it; the acquire loads below are for the record links.
+  detail::hp_record* const records = records_.load(std::memory_order_acquire);
+  for (const detail::hp_record* r = records; r != nullptr; r = r->next_) {
+    // ORDERING: (R3) acquire; pairs with (R2) of the last owner.
+    FERRITE_ASSERT(!r->active_.load(std::memory_order_acquire),
+                   "hazard_pointer_domain destroyed while one of its hazard pointers is alive");
+  }
+  // Deleters may retire more objects to this domain: loop until the list stays empty.
+  for (;;) {
+    // ORDERING: (G2) acquire exchange; pairs with the release CAS (G1) of every retire.
+    detail::hp_obj* obj = retired_.exchange(nullptr, std::memory_order_acquire);
+    if (obj == nullptr) break;
+    while (obj != nullptr) {
+      detail::hp_obj* const next = obj->retired_next_;
+      obj->reclaim_(obj);
+      obj = next;
+    }
+  }
+  for (detail::hp_record* r = records; r != nullptr;) {
+    detail::hp_record* const next = r->next_;
+    delete r;
+    r = next;
+  }
+}
+
+inline std::size_t hazard_pointer_domain::hazard_pointer_count() const noexcept {
+  // ORDERING: (L3) relaxed; a size used for thresholds and table sizes, never to reach records.
+  return record_count_.load(std::memory_order_relaxed);
+}
+
+inline std::size_t hazard_pointer_domain::retire_threshold() const noexcept {
+  const std::size_t twice = 2 * hazard_pointer_count();
+  return twice > min_retire_threshold ? twice : min_retire_threshold;
+}
+
+inline std::size_t hazard_pointer_domain::shared_retired_count() const noexcept {
+  // ORDERING: (G3) relaxed; only decides when to scan.
+  return retired_count_.load(std::memory_order_relaxed);
+}
+
+inline detail::hp_record* hazard_pointer_domain::acquire_record() {
+  if constexpr (detail::hp_thread_local_state) {
+    if (is_default_) {
+      if (detail::hp_record* r = detail::hp_thread::cache_pop()) return r;
+    }
+  }
+  // ORDERING: (L2) acquire; pairs with the release CAS (L1) that published each record, so
+  // its next_ and in_default_domain_ are visible.
+  for (detail::hp_record* r = records_.load(std::memory_order_acquire); r != nullptr;
+       r = r->next_) {
+    // ORDERING: (R0) relaxed pre-check, a hint only: the CAS (R1) decides.
+    if (r->active_.load(std::memory_order_relaxed)) continue;
+    bool expected = false;
+    // ORDERING: (R1) acquire CAS; pairs with the release store (R2) of the previous owner.
+    if (r->active_.compare_exchange_strong(expected, true, std::memory_order_acquire,
+                                           std::memory_order_relaxed)) {
+      return r;
+    }
+  }
+  auto* const rec = new detail::hp_record;  // active from birth
+  rec->in_default_domain_ = is_default_;
+  // ORDERING: (L0) relaxed; the CAS (L1) below validates it.
+  detail::hp_record* head = records_.load(std::memory_order_relaxed);
+  do {
+    rec->next_ = head;
+    // ORDERING: (L1) release CAS; pairs with the acquire loads (L2): walkers see next_.
+  } while (!records_.compare_exchange_weak(head, rec, std::memory_order_release,
+                                           std::memory_order_relaxed));
+  // ORDERING: (L3) relaxed; see hazard_pointer_count().
+  record_count_.fetch_add(1, std::memory_order_relaxed);
+  return rec;
+}
+
+inline void hazard_pointer_domain::retire(detail::hp_obj* obj) noexcept {
+  if constexpr (detail::hp_thread_local_state) {
+    if (is_default_ && detail::hp_thread::retire(*this, obj)) return;
+  }
+  push_shared(detail::hp_list{obj, obj, 1});
+  if (shared_retired_count() >= retire_threshold()) reclaim_shared();
+}
+
+inline void hazard_pointer_domain::push_shared(detail::hp_list list) noexcept {
+  // ORDERING: (G3) relaxed; counted before the push so that a scanner that takes the list
+  // first never subtracts more than was added.
+  retired_count_.fetch_add(list.size, std::memory_order_relaxed);
+  // ORDERING: (G0) relaxed; the CAS (G1) below validates it.
+  detail::hp_obj* head = retired_.load(std::memory_order_relaxed);
+  do {
+    list.tail->retired_next_ = head;
+    // ORDERING: (G1) release CAS; pairs with the acquire exchange (G2): the taker sees the
+    // links, and every unlink that preceded the retires happens-before its scan.
+  } while (!retired_.compare_exchange_weak(head, list.head, std::memory_order_release,
+                                           std::memory_order_relaxed));
+}
+
+inline detail::hp_list hazard_pointer_domain::take_shared() noexcept {
+  // ORDERING: (G2) acquire exchange; pairs with the release CAS (G1) of each push.
+  detail::hp_list list{retired_.exchange(nullptr, std::memory_order_acquire), nullptr, 0};
+  for (detail::hp_obj* o = list.head; o != nullptr; o = o->retired_next_) {
+    list.tail = o;
+    ++list.size;
+  }
+  // ORDERING: (G3) relaxed.
+  if (list.size != 0)
+    retired_count_.fetch_add(std::size_t{0} - list.size, std::memory_order_relaxed);  // modular
+  return list;
+}
+
+inline void hazard_pointer_domain::reclaim_shared() noexcept {
+  const detail::hp_list list = take_shared();
+  if (list.head == nullptr) return;
+  const detail::hp_list kept = reclaim_unprotected(list.head);
+  if (kept.head != nullptr) push_shared(kept);
+}
+
+inline detail::hp_list hazard_pointer_domain::reclaim_unprotected(detail::hp_obj* list) noexcept {
+  // ORDERING: (S1) heavy half of the asymmetric seq_cst fence pair; pairs with the light fence
+  // (P2) of every try_protect. Every object in `list` was unlinked before it was retired, and
+  // the retire happens-before this point; so each reader either published its hazard pointer
+  // before this fence (the loads (S2) below see it) or validates after it (and sees the unlink).
+  asymmetric_heavy_fence();
+  detail::hp_hazard_set hazards(hazard_pointer_count());
+  bool complete = hazards.valid();
+  // ORDERING: (L2) acquire; pairs with (L1).
+  for (const detail::hp_record* r = records_.load(std::memory_order_acquire);
+       complete && r != nullptr; r = r->next_) {
+    // ORDERING: (S2) acquire; pairs with the release stores (P1)/(P4): a reader's accesses to an
+    // object it protected earlier happen-before the reclamation allowed by a later value.
+    const void* const p = r->ptr_.load(std::memory_order_acquire);
+    if (p != nullptr) complete = hazards.insert(p);
+  }
+  detail::hp_list kept;
+  detail::hp_obj* doomed = nullptr;
+  for (detail::hp_obj* o = list; o != nullptr;) {
+    detail::hp_obj* const next = o->retired_next_;
+    if (!complete || hazards.contains(o)) {
+      o->retired_next_ = kept.head;
+      if (kept.head == nullptr) kept.tail = o;
+      kept.head = o;
+      ++kept.size;
+    } else {
+      o->retired_next_ = doomed;
+      doomed = o;
+    }
+    o = next;
+  }
+  while (doomed != nullptr) {
+    detail::hp_obj* const next = doomed->retired_next_;
+    doomed->reclaim_(doomed);
+    doomed = next;
+  }
+  return kept;
+}
+
+inline void hazard_pointer_domain::cleanup() noexcept {
+  if constexpr (detail::hp_thread_local_state) {
+    if (is_default_ && !detail::hp_tls.exited) {
+      detail::hp_thread::scan(*this);  // the calling thread's list and the shared list
+      return;
+    }
+  }
+  reclaim_shared();
+}
+
+}  // namespace ferrite::sync

@@ -49,6 +49,13 @@
 #define FERRITE_ALWAYS_INLINE inline __attribute__((always_inline))
 #define FERRITE_NOINLINE __attribute__((noinline))
 #define FERRITE_COLD __attribute__((cold, noinline))
+/// Keeps GCC from folding this function with identical bodies of other instantiations
+/// (GCC 12 then reports false -Warray-bounds across the folded types). No-op elsewhere.
+#if defined(__GNUC__) && !defined(__clang__)
+#define FERRITE_NO_ICF __attribute__((no_icf))
+#else
+#define FERRITE_NO_ICF
+#endif
 
 // ---- build switches -----------------------------------------------------------------
 /// FERRITE_CHECK=1 swaps core/atomic.hpp's primitives for the model checker's

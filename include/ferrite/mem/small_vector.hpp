@@ -337,7 +337,9 @@ class small_vector : private detail::small_vector_base {
   detail::small_vector_heap allocate_grown(size_type extra);
   void release() noexcept;
   void install_heap(detail::small_vector_heap block, size_type new_size) noexcept;
-  void take_from(small_vector& other);
+  // no_icf: GCC 12 folds identical take_from bodies of different instantiations and then
+  // reports a false -Warray-bounds across the folded types at -O2.
+  FERRITE_NO_ICF void take_from(small_vector& other);
   void relocate(T* src, size_type count, T* dst);
   void reallocate(size_type new_capacity);
   void move_inline_back();

@@ -7,6 +7,9 @@
 //   seqlock.hpp         one writer publishes a small POD; readers copy it without writing
 //   spin_mutex.hpp      a one-byte test-and-test-and-set lock with backoff (Lockable)
 //   intrusive_list.hpp  O(1) link/unlink doubly linked list through member hooks
+//   spsc_queue.hpp      bounded wait-free single-producer/single-consumer ring
+//   mpmc_queue.hpp      bounded MPMC queue (Vyukov slot turns), try_ and blocking push/pop
+//   mpsc_queue.hpp      unbounded MPSC queue (Vyukov), node-based and intrusive
 //   asymmetric_fence.hpp  light (compiler) / heavy (membarrier) fence pair
 //   hazard_pointer.hpp  C++26-shaped hazard pointers (P2530), default and user domains
 //   epoch.hpp           crossbeam-style epoch reclamation: collector, pin(), guard::defer
@@ -30,6 +33,9 @@
 #include "ferrite/sync/epoch.hpp"
 #include "ferrite/sync/hazard_pointer.hpp"
 #include "ferrite/sync/intrusive_list.hpp"
+#include "ferrite/sync/mpmc_queue.hpp"
+#include "ferrite/sync/mpsc_queue.hpp"
 #include "ferrite/sync/seqlock.hpp"
 #include "ferrite/sync/spin_mutex.hpp"
+#include "ferrite/sync/spsc_queue.hpp"
 #include "ferrite/sync/treiber_stack.hpp"

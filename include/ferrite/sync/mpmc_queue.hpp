@@ -1,0 +1,438 @@
+// SPDX-License-Identifier: Apache-2.0
+// mpmc_queue<T>: a bounded multi-producer multi-consumer FIFO after Dmitry Vyukov's bounded
+// MPMC queue: a ring of slots, each with a turn word that says whose turn the slot is
+// (which producer may fill it, which consumer may drain it). try_push/try_pop claim a position
+// with one CAS and never wait; push/pop take a ticket with one fetch_add and wait for their
+// slot's turn, spinning with backoff and then sleeping in atomic::wait on the turn word. A
+// per-slot sleeper count, read after an asymmetric fence, lets the hand-off stay a plain
+// store and notify only when someone may be asleep on that slot.
+#pragma once
+
+#include <cstddef>
+#include <cstdint>
+#include <limits>
+#include <memory>
+#include <new>
+#include <stdexcept>
+#include <type_traits>
+#include <utility>
+
+#include "ferrite/core/atomic.hpp"
+#include "ferrite/core/backoff.hpp"
+#include "ferrite/core/bits.hpp"
+#include "ferrite/core/cache_padded.hpp"
+#include "ferrite/core/contract.hpp"
+#include "ferrite/sync/asymmetric_fence.hpp"
+
+namespace ferrite::sync {
+
+/// How mpmc_queue lays out its slots: `compact` packs them (turn words + element, as in
+/// Vyukov's original), `padded` gives each slot its own cache line(s) (as folly's MPMCQueue),
+/// trading capacity * cache_line_size bytes for no false sharing between neighbouring slots.
+/// compact is the default: it measured faster in every workload of bench/sync/queue_bench.cpp
+/// (a padded slot costs a cache miss per element; compact ones share it among 8 u64 slots).
+enum class mpmc_layout : unsigned char { compact, padded };
+
+/// Compile-time options of mpmc_queue, e.g. `mpmc_queue<job, mpmc_options{.blocking =
+/// false}>`.
+struct mpmc_options {
+  /// Slot layout (see mpmc_layout).
+  mpmc_layout layout = mpmc_layout::compact;
+  /// Whether the queue offers blocking push/pop. With them, every hand-off adds an
+  /// asymmetric light fence (a compiler barrier) and a relaxed load of the slot's sleeper
+  /// count (same cache line); without them the hand-off is exactly Vyukov's release store.
+  bool blocking = true;
+};
+
+namespace detail {
+
+/// Uninitialized room for one T inside a slot (see spsc_storage).
+template <class T>
+union mpmc_storage {
+  constexpr mpmc_storage() noexcept {}
+  constexpr ~mpmc_storage() {}
+  mpmc_storage(const mpmc_storage&) = delete;
+  mpmc_storage& operator=(const mpmc_storage&) = delete;
+
+  T value;
+};
+
+/// One ring slot: the turn word (see mpmc_queue's "Slot turn word"), the number of threads
+/// that may be asleep on it, and the element. The two 32-bit words share 8 bytes, so a slot
+/// of a u64 is 16 bytes; 32 bits also let atomic::wait use a futex on the word itself.
+template <class T>
+struct mpmc_slot {
+  atomic<std::uint32_t> turn{0};
+  atomic<std::uint32_t> sleepers{0};
+  cell<mpmc_storage<T>> value;
+};
+
+/// The same, alone on its cache line(s).
+template <class T>
+struct alignas(cache_line_size) mpmc_padded_slot : mpmc_slot<T> {};
+
+}  // namespace detail
+
+/// A bounded FIFO for any number of producer and consumer threads.
+///
+/// Slot turn word (32 bits, one per slot):
+/// ```
+///   2*pos       the slot is empty and awaits the producer of position pos
+///   2*pos + 1   the slot is full and awaits the consumer of position pos      (mod 2^32)
+/// ```
+/// Slot i serves positions i, i + capacity, i + 2*capacity, ...; it starts at turn 2*i. A
+/// producer that owns position pos constructs the element and hands the slot off to turn
+/// 2*pos + 1; the consumer of pos moves it out and hands off to 2*(pos + capacity). Because
+/// the two phases of one position use different turns, capacity 1 works (Vyukov's original
+/// encoding, seq = pos / pos + 1, needs capacity >= 2). Turns are compared by their signed
+/// 32-bit difference, exact while fewer than 2^30 positions separate the slot's turn from a
+/// claimed one (capacity is limited to 2^28 for that, leaving room for 3 * 2^28 tickets).
+/// Invariant: a slot's turn only grows (mod 2^32), by one per hand-off; only the owner of
+/// the current turn writes the element or moves the turn.
+///
+/// Sleeping without a lost wake-up (blocking queues only): a waiter that has spun long
+/// enough increments its slot's `sleepers`, runs asymmetric_heavy_fence(), re-reads the turn
+/// and sleeps in atomic::wait if it has still not come. Every hand-off stores the turn, runs
+/// asymmetric_light_fence() and reads the slot's `sleepers`; if it is not zero it calls
+/// notify_all on the turn word. The fences form a store-buffering (Dekker) pair, so either
+/// the waiter's re-read sees the new turn, or the hand-off sees the waiter counted and wakes
+/// it (a wake-up before the waiter sleeps makes atomic::wait return at once: the word
+/// changed). The common path pays a compiler barrier and a load from the slot's own line;
+/// each sleep pays one membarrier system call (see asymmetric_fence.hpp).
+///
+/// Positions are claimed from two free-running counters, `enqueue_pos_` and `dequeue_pos_`:
+/// try_ functions CAS them forward only when the slot is already at their turn (so they
+/// never wait); push/pop fetch_add them unconditionally and then wait for the turn (so a
+/// push into a full queue queues up behind the consumers, like a ticket lock).
+///
+/// Progress guarantee, honestly: try_push/try_pop never wait and are lock-free with respect
+/// to each other's claims (a failed CAS means another thread claimed that position), but the
+/// queue as a whole is *blocking* in Vyukov's sense: a producer preempted between its claim
+/// and its hand-off makes consumers of that position see "empty" (try_pop) or wait (pop), and
+/// a stalled consumer makes the slot look full to producers a lap later. try_push may thus
+/// fail while other slots are free, and try_pop while later positions are filled.
+/// push/pop are blocking: spin with backoff (ferrite::backoff), then sleep. With
+/// `mpmc_options{.blocking = false}` they do not exist and try_ operations are exactly
+/// Vyukov's (a CAS to claim, a release store to hand off).
+///
+/// Element requirements: nothrow move construction and destruction, because an element is
+/// built only after a position is claimed and a claimed position cannot be given back. A
+/// throwing constructor from other arguments is run on a temporary before claiming.
+///
+/// Paper/source: D. Vyukov, "Bounded MPMC queue", 1024cores.net (2010); the ticket-and-turn
+/// blocking scheme follows folly's MPMCQueue / TurnSequencer (N. Bronson).
+template <class T, mpmc_options Options = mpmc_options{}>
+class mpmc_queue {
+  static_assert(std::is_object_v<T> && !std::is_const_v<T> && !std::is_volatile_v<T>,
+                "mpmc_queue stores non-const, non-volatile object types");
+  static_assert(std::is_nothrow_move_constructible_v<T> && std::is_nothrow_destructible_v<T>,
+                "mpmc_queue cannot give a claimed position back: T must move and destroy "
+                "without throwing");
+
+ public:
+  using value_type = T;
+  using size_type = std::size_t;
+
+  /// A queue holding up to `next_pow2(max(capacity, 1))` elements (1 and 2 work).
+  /// Throws std::length_error above 2^28 slots (see "Slot turn word"), std::bad_alloc if
+  /// the slots cannot be allocated. Complexity: O(capacity).
+  explicit mpmc_queue(size_type capacity)
+      : mask_(round_capacity(capacity) - 1U), slots_(allocate_slots(mask_ + 1U)) {}
+
+  /// Destroys the elements still in the queue.
+  /// Preconditions: no thread is using the queue (none is blocked in push/pop either), and
+  /// this thread happens-after every operation on it. Complexity: O(capacity).
+  ~mpmc_queue() {
+    for (size_type i = 0; i <= mask_; ++i) {
+      slot& s = slots_[i];
+      // ORDERING: relaxed: the precondition orders every hand-off before us.
+      const std::uint32_t turn = s.turn.load(std::memory_order_relaxed);
+      // SAFETY: an odd turn means "full, awaiting its consumer": the element is constructed.
+      if ((turn & 1U) != 0) std::destroy_at(std::addressof(s.value.get_mut().value));
+    }
+    deallocate_slots(slots_, mask_ + 1U);
+  }
+
+  // Non-movable: threads hold references to the counters and slots.
+  mpmc_queue(const mpmc_queue&) = delete;
+  mpmc_queue& operator=(const mpmc_queue&) = delete;
+
+  /// Constructs a T from `args` at the back unless the slot of the next position is still
+  /// occupied (the queue is full, or that slot's consumer has not finished); returns false
+  /// then. If T is not nothrow-constructible from `args`, it is first built in a temporary
+  /// (consuming rvalue args even when the call then returns false).
+  /// Complexity: O(1) plus one retry per position lost to another producer.
+  /// Progress: lock-free claim; see the class comment on stalled threads.
+  template <class... Args>
+    requires std::is_constructible_v<T, Args...>
+  bool try_emplace(Args&&... args) noexcept(std::is_nothrow_constructible_v<T, Args...>) {
+    if constexpr (!std::is_nothrow_constructible_v<T, Args...>) {
+      return try_emplace(T(std::forward<Args>(args)...));
+    } else {
+      // ORDERING: (1) relaxed: only a hint where to start; the CAS (3) decides.
+      std::uint64_t pos = enqueue_pos_->load(std::memory_order_relaxed);
+      slot* s = nullptr;
+      for (;;) {
+        s = &slot_at(pos);
+        // ORDERING: (2) acquire-load; pairs with the consumer's release hand-off (8), so its
+        // move out of the slot happens before our construction in it.
+        const std::int32_t d = distance(s->turn.load(std::memory_order_acquire), empty_turn(pos));
+        if (d == 0) {
+          // ORDERING: (3) relaxed CAS: it only claims the position; the data is ordered by
+          // (2) and (4) on the slot word.
+          if (enqueue_pos_->compare_exchange_weak(pos, pos + 1U, std::memory_order_relaxed,
+                                                  std::memory_order_relaxed)) {
+            break;
+          }
+        } else if (d < 0) {
+          return false;  // the slot still holds the element of position pos - capacity
+        } else {
+          // ORDERING: relaxed, as (1): another producer took pos; start over further on.
+          pos = enqueue_pos_->load(std::memory_order_relaxed);
+        }
+      }
+      fill(*s, pos, std::forward<Args>(args)...);
+      return true;
+    }
+  }
+
+  /// try_emplace(value). Complexity and progress: as try_emplace.
+  bool try_push(const T& value) noexcept(std::is_nothrow_copy_constructible_v<T>)
+    requires std::is_copy_constructible_v<T>
+  {
+    return try_emplace(value);
+  }
+
+  /// try_emplace(std::move(value)); `value` is left untouched when this returns false.
+  bool try_push(T&& value) noexcept { return try_emplace(std::move(value)); }
+
+  /// Moves the front element into `out` unless the slot of the next position has not been
+  /// filled yet (the queue is empty, or its producer has not finished); returns false then.
+  /// Complexity: O(1) plus one retry per position lost to another consumer.
+  /// Progress: lock-free claim; see the class comment on stalled threads.
+  bool try_pop(T& out) noexcept
+    requires std::is_nothrow_move_assignable_v<T>
+  {
+    // ORDERING: (5) relaxed: only a hint; the CAS (7) decides.
+    std::uint64_t pos = dequeue_pos_->load(std::memory_order_relaxed);
+    slot* s = nullptr;
+    for (;;) {
+      s = &slot_at(pos);
+      // ORDERING: (6) acquire-load; pairs with the producer's release hand-off (4), so the
+      // element it constructed is visible to us.
+      const std::int32_t d = distance(s->turn.load(std::memory_order_acquire), full_turn(pos));
+      if (d == 0) {
+        // ORDERING: (7) relaxed CAS: it only claims the position, like (3).
+        if (dequeue_pos_->compare_exchange_weak(pos, pos + 1U, std::memory_order_relaxed,
+                                                std::memory_order_relaxed)) {
+          break;
+        }
+      } else if (d < 0) {
+        return false;  // position pos has not been filled yet
+      } else {
+        // ORDERING: relaxed, as (5).
+        pos = dequeue_pos_->load(std::memory_order_relaxed);
+      }
+    }
+    s->value.with_mut([&](detail::mpmc_storage<T>* st) {
+      // SAFETY: we own position pos and its turn is "full" (6): the element is constructed
+      // and no other thread touches the slot until the hand-off below.
+      out = std::move(st->value);
+      std::destroy_at(std::addressof(st->value));
+    });
+    hand_off(*s, empty_turn(pos + mask_ + 1U));  // (8)
+    return true;
+  }
+
+  /// Constructs a T from `args` at the back, waiting while the queue is full.
+  /// Complexity: O(1) claim; the wait lasts until the consumer one lap behind is done.
+  /// Progress: blocking (spins with backoff, then sleeps in atomic::wait).
+  template <class... Args>
+    requires(Options.blocking && std::is_constructible_v<T, Args...>)
+  void emplace(Args&&... args) noexcept(std::is_nothrow_constructible_v<T, Args...>) {
+    if constexpr (!std::is_nothrow_constructible_v<T, Args...>) {
+      emplace(T(std::forward<Args>(args)...));
+    } else {
+      // ORDERING: (9) relaxed: a ticket; the wait (W1) orders the data.
+      const std::uint64_t pos = enqueue_pos_->fetch_add(1U, std::memory_order_relaxed);
+      slot& s = slot_at(pos);
+      wait_for(s, empty_turn(pos));
+      fill(s, pos, std::forward<Args>(args)...);
+    }
+  }
+
+  /// emplace(value). Progress: blocking.
+  void push(const T& value) noexcept(std::is_nothrow_copy_constructible_v<T>)
+    requires(Options.blocking && std::is_copy_constructible_v<T>)
+  {
+    emplace(value);
+  }
+
+  /// emplace(std::move(value)). Progress: blocking.
+  void push(T&& value) noexcept
+    requires(Options.blocking)
+  {
+    emplace(std::move(value));
+  }
+
+  /// Removes and returns the front element, waiting while the queue is empty.
+  /// Progress: blocking (spins with backoff, then sleeps in atomic::wait).
+  [[nodiscard]] T pop() noexcept
+    requires(Options.blocking)
+  {
+    // ORDERING: (10) relaxed: a ticket, like (9).
+    const std::uint64_t pos = dequeue_pos_->fetch_add(1U, std::memory_order_relaxed);
+    slot& s = slot_at(pos);
+    wait_for(s, full_turn(pos));
+    T result = s.value.with_mut([](detail::mpmc_storage<T>* st) {
+      // SAFETY: as in try_pop: we own position pos and (W1) saw its "full" turn.
+      T moved(std::move(st->value));
+      std::destroy_at(std::addressof(st->value));
+      return moved;
+    });
+    hand_off(s, empty_turn(pos + mask_ + 1U));  // (8)
+    return result;
+  }
+
+  /// Claimed pushes minus claimed pops, clamped to [0, capacity()]: exact when no operation
+  /// is in flight, otherwise approximate. Complexity: O(1). Progress: wait-free.
+  [[nodiscard]] size_type size_approx() const noexcept {
+    // ORDERING: relaxed: an estimate; nothing is read through it.
+    const std::uint64_t deq = dequeue_pos_->load(std::memory_order_relaxed);
+    const std::uint64_t enq = enqueue_pos_->load(std::memory_order_relaxed);
+    const auto n = static_cast<std::int64_t>(enq - deq);  // negative: pops are waiting
+    if (n <= 0) return 0;
+    return static_cast<std::uint64_t>(n) > mask_ ? static_cast<size_type>(mask_ + 1U)
+                                                 : static_cast<size_type>(n);
+  }
+
+  /// Whether size_approx() is 0.
+  [[nodiscard]] bool empty() const noexcept { return size_approx() == 0; }
+
+  /// The number of elements the queue can hold: a power of two.
+  [[nodiscard]] size_type capacity() const noexcept { return static_cast<size_type>(mask_ + 1U); }
+
+ private:
+  using slot = std::conditional_t<Options.layout == mpmc_layout::padded,
+                                  detail::mpmc_padded_slot<T>, detail::mpmc_slot<T>>;
+  /// The turns of position pos (see "Slot turn word"), modulo 2^32.
+  static constexpr std::uint32_t empty_turn(std::uint64_t pos) noexcept {
+    return static_cast<std::uint32_t>(pos << 1U);
+  }
+  static constexpr std::uint32_t full_turn(std::uint64_t pos) noexcept {
+    return static_cast<std::uint32_t>((pos << 1U) | 1U);
+  }
+  /// How far `turn` is past `want`: 0 when it is the wanted turn, negative when the slot has
+  /// not got there yet (see "Slot turn word" for why 32 bits suffice).
+  static constexpr std::int32_t distance(std::uint32_t turn, std::uint32_t want) noexcept {
+    return static_cast<std::int32_t>(turn - want);
+  }
+
+  slot& slot_at(std::uint64_t pos) const noexcept {
+    return slots_[static_cast<size_type>(pos & mask_)];
+  }
+
+  /// Constructs the element of position `pos` in `s` (which we own) and hands it to pos's
+  /// consumer.
+  template <class... Args>
+  static void fill(slot& s, std::uint64_t pos, Args&&... args) noexcept {
+    s.value.with_mut([&](detail::mpmc_storage<T>* st) {
+      // SAFETY: we own position pos and its turn is "empty" ((2) or (W1)): the previous
+      // element was moved out and destroyed before the hand-off we acquired.
+      std::construct_at(std::addressof(st->value), std::forward<Args>(args)...);
+    });
+    hand_off(s, full_turn(pos));  // (4)
+  }
+
+  /// Moves `s` to `turn` and, in a blocking queue, wakes its sleepers if there may be any.
+  static void hand_off(slot& s, std::uint32_t turn) noexcept {
+    // ORDERING: (4)/(8) release-store; pairs with the acquire-loads (2)/(6) and (W1)/(W3)
+    // of the next turn's owner, so our write (4: construction) or read (8: move out) of the
+    // element happens before theirs.
+    s.turn.store(turn, std::memory_order_release);
+    if constexpr (Options.blocking) {
+      // ORDERING: (L) light side of the store-buffering pair with the heavy fence (H) in
+      // wait_for(): either our (N) sees the waiter's (W2), or its (W3) sees our store.
+      asymmetric_light_fence();
+      // ORDERING: (N) relaxed; see (L).
+      if (s.sleepers.load(std::memory_order_relaxed) != 0) s.turn.notify_all();
+    }
+  }
+
+  /// Waits until `s` reaches `turn`: spins with backoff, then sleeps on the turn word.
+  /// Several threads may wait on one slot (tickets a lap apart), hence notify_all.
+  static void wait_for(slot& s, std::uint32_t turn) noexcept {
+    backoff b;
+    for (;;) {
+      // ORDERING: (W1) acquire-load; pairs with the release hand-off (4)/(8) that set the
+      // turn, as (2)/(6) do.
+      const std::int32_t d = distance(s.turn.load(std::memory_order_acquire), turn);
+      if (d == 0) return;
+      FERRITE_DEBUG_ASSERT(d < 0, "mpmc_queue: a turn was skipped");
+      if (!b.is_completed()) {
+        b.snooze();
+        continue;
+      }
+      // ORDERING: (W2) relaxed RMW: counts us as a possible sleeper for (N).
+      s.sleepers.fetch_add(1U, std::memory_order_relaxed);
+      // ORDERING: (H) heavy side of the pair with (L) in hand_off().
+      asymmetric_heavy_fence();
+      // ORDERING: (W3) acquire-load, as (W1); after (H), so a hand-off whose (N) missed
+      // our (W2) has stored a turn that this load sees.
+      const std::uint32_t seen = s.turn.load(std::memory_order_acquire);
+      // ORDERING: (W4) relaxed wait: sleeps while the word is still `seen`; a hand-off
+      // that changes it after (W3) sees our (W2) and notifies. (W1) re-reads with acquire.
+      if (seen != turn) s.turn.wait(seen, std::memory_order_relaxed);
+      // ORDERING: (W5) relaxed: no longer a sleeper.
+      s.sleepers.fetch_sub(1U, std::memory_order_relaxed);
+    }
+  }
+
+  static constexpr std::size_t slot_alignment = alignof(slot) > cache_line_size ? alignof(slot)
+                                                                                : cache_line_size;
+
+  static std::uint64_t round_capacity(size_type requested) {
+    // 32-bit turns (see "Slot turn word"); the slot array's byte size must not wrap.
+    constexpr size_type max_by_bytes =
+        (std::numeric_limits<size_type>::max() - slot_alignment) / sizeof(slot);
+    constexpr size_type max_slots =
+        max_by_bytes < (size_type{1} << 28U) ? max_by_bytes : size_type{1} << 28U;
+    const size_type rounded = next_pow2(requested);  // next_pow2(0) == 1; 0 when too large
+    if (rounded == 0 || rounded > max_slots) {
+      throw std::length_error("ferrite::sync::mpmc_queue: capacity too large");
+    }
+    return rounded;
+  }
+
+  static std::size_t slot_bytes(std::uint64_t count) noexcept {
+    return align_up(static_cast<size_type>(count) * sizeof(slot), slot_alignment);
+  }
+
+  static slot* allocate_slots(std::uint64_t count) {
+    void* raw = ::operator new(slot_bytes(count), std::align_val_t{slot_alignment});
+    auto* const slots = static_cast<slot*>(raw);
+    // SAFETY: `raw` is fresh storage for `count` slots, aligned for slot; constructing an
+    // atomic and a cell of an empty union cannot throw.
+    std::uninitialized_default_construct_n(slots, static_cast<size_type>(count));
+    for (std::uint64_t i = 0; i < count; ++i) {
+      // ORDERING: relaxed: the constructor's caller publishes the queue to other threads.
+      slots[i].turn.store(empty_turn(i), std::memory_order_relaxed);
+    }
+    return slots;
+  }
+
+  static void deallocate_slots(slot* slots, std::uint64_t count) noexcept {
+    std::destroy_n(slots, static_cast<size_type>(count));
+    ::operator delete(slots, slot_bytes(count), std::align_val_t{slot_alignment});
+  }
+
+  // Line 0: read-only after construction (Shared in every core's cache).
+  const std::uint64_t mask_;
+  slot* const slots_;
+  // Lines 1 and 2: producers' and consumers' claim counters, apart so that producers
+  // claiming do not invalidate the line consumers CAS, and vice versa.
+  cache_padded<atomic<std::uint64_t>> enqueue_pos_{0U};
+  cache_padded<atomic<std::uint64_t>> dequeue_pos_{0U};
+};
+
+}  // namespace ferrite::sync

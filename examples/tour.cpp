@@ -1,12 +1,14 @@
 // SPDX-License-Identifier: Apache-2.0
 // examples/tour: a short walk through every ferrite module that exists, printing what each
 // step did. It is scripts/demo's main job until ferrite-kv exists, and it grows with each
-// module. Every step checks its own result and the tour exits non-zero if one is wrong.
+// module (core, mem, sync). Every step checks its own result and the tour exits non-zero if one is
+// wrong.
 #include <array>
 #include <cstddef>
 #include <cstdint>
 #include <cstdio>
 #include <ferrite/ferrite.hpp>
+#include <memory_resource>
 #include <span>
 #include <string>
 #include <vector>
@@ -123,6 +125,60 @@ void core_concurrency() {
   expect(total == threads * per_thread, "every increment counted once");
 }
 
+void mem_allocators() {
+  std::puts("mem: an arena, an object pool and a small_vector");
+  ferrite::mem::arena a;
+  std::pmr::vector<int> ids(a.resource());
+  for (int i = 0; i < 100; ++i) ids.push_back(i);
+  auto* name = a.make<std::string>("allocated in the arena, destroyed by reset()");
+  const auto st = a.stats();
+  std::printf("  arena: %zu bytes used of %zu reserved in %zu chunk(s); \"%s\"\n", st.bytes_used,
+              st.bytes_reserved, st.chunks, name->c_str());
+  a.reset();
+  ferrite::mem::object_pool<wire_header> pool;
+  wire_header* h = pool.create(wire_header{1, 2, 3});
+  std::printf("  object_pool: %zu live, capacity %zu\n", pool.size(), pool.capacity());
+  pool.destroy(h);
+  ferrite::mem::small_vector<int, 8> small{1, 2, 3};
+  const bool inline_before = small.capacity() == 8;
+  for (int i = 0; i < 10; ++i) small.push_back(i);
+  std::printf("  small_vector<int,8>: %zu bytes, inline at 3 elements: %s, %zu elements now\n",
+              sizeof(small), inline_before ? "yes" : "no", small.size());
+  expect(st.bytes_used >= 100 * sizeof(int) && st.bytes_used <= st.bytes_reserved, "arena stats");
+  expect(pool.size() == 0, "pool empty after destroy");
+  expect(small.size() == 13 && small[3] == 0, "small_vector spilled and kept its elements");
+}
+
+void sync_structures() {
+  std::puts("sync: an SPSC ring between two threads, and a seqlock");
+  constexpr std::uint64_t items = 200'000;
+  ferrite::sync::spsc_queue<std::uint64_t> q(1024);
+  std::uint64_t sum = 0;
+  ferrite::thread consumer([&] {
+    for (std::uint64_t got = 0; got < items;) {
+      std::uint64_t v = 0;
+      if (q.try_pop(v)) {
+        sum += v;
+        ++got;
+      } else {
+        ferrite::spin_hint();
+      }
+    }
+  });
+  for (std::uint64_t i = 1; i <= items; ++i) {
+    while (!q.try_push(i)) ferrite::spin_hint();
+  }
+  consumer.join();
+  std::printf("  spsc_queue: %llu items, sum %llu\n", static_cast<unsigned long long>(items),
+              static_cast<unsigned long long>(sum));
+  ferrite::sync::seqlock<wire_header> latest(wire_header{7, 1, 12});
+  latest.store(wire_header{8, 2, 24});
+  const wire_header seen = latest.load();
+  std::printf("  seqlock: latest magic %u, version %u\n", seen.magic, seen.version);
+  expect(sum == items * (items + 1) / 2, "every item delivered once");
+  expect(seen.magic == 8 && seen.length == 24, "seqlock load");
+}
+
 void core_metrics() {
   std::puts("core/metrics: what the tour recorded (Prometheus text)");
   const auto snap = ferrite::metrics::take_snapshot();
@@ -148,6 +204,8 @@ int main() {
   tour::core_flags();
   tour::core_pod();
   tour::core_concurrency();
+  tour::mem_allocators();
+  tour::sync_structures();
   tour::core_metrics();
   std::printf("\n%s (%d failed checks)\n", tour::failures == 0 ? "tour complete" : "tour FAILED",
               tour::failures);

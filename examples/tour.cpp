@@ -1,8 +1,8 @@
 // SPDX-License-Identifier: Apache-2.0
 // examples/tour: a short walk through every ferrite module that exists, printing what each
 // step did. It is scripts/demo's main job until ferrite-kv exists, and it grows with each
-// module (core, mem, sync). Every step checks its own result and the tour exits non-zero if one is
-// wrong.
+// module (today core, mem, sync). Every step checks its own result and the tour exits
+// non-zero if one is wrong.
 #include <array>
 #include <cstddef>
 #include <cstdint>

@@ -20,34 +20,16 @@
 #include <utility>
 #include <vector>
 
+#include "queue_test_support.hpp"
+
 namespace {
 
 using ferrite::sync::mpmc_layout;
 using ferrite::sync::mpmc_options;
 using ferrite::sync::mpmc_queue;
 
-struct counted {
-  static inline std::atomic<std::int64_t> live{0};
-
-  explicit counted(std::uint64_t v) noexcept : value(v) { live.fetch_add(1); }
-  counted(const counted& o) noexcept : value(o.value) { live.fetch_add(1); }
-  counted(counted&& o) noexcept : value(o.value) { live.fetch_add(1); }
-  counted& operator=(const counted&) noexcept = default;
-  counted& operator=(counted&&) noexcept = default;
-  ~counted() { live.fetch_sub(1); }
-
-  std::uint64_t value;
-};
-
-// Nothrow to move, but its constructor from bool may throw.
-struct may_throw {
-  explicit may_throw(bool fail) {
-    if (fail) throw std::runtime_error("ctor failed");
-  }
-  may_throw(may_throw&&) noexcept = default;
-  may_throw& operator=(may_throw&&) noexcept = default;
-  int word = 7;
-};
+using ferrite_test::counted;
+using ferrite_test::may_throw;
 
 template <class L>
 class MpmcQueue : public ::testing::Test {};

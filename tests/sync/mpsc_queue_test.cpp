@@ -19,31 +19,16 @@
 #include <utility>
 #include <vector>
 
+#include "queue_test_support.hpp"
+
 namespace {
 
 using ferrite::sync::intrusive_mpsc_queue;
 using ferrite::sync::mpsc_pop_result;
 using ferrite::sync::mpsc_queue;
 
-struct counted {
-  static inline std::atomic<std::int64_t> live{0};
-
-  explicit counted(std::uint64_t v) noexcept : value(v) { live.fetch_add(1); }
-  counted(const counted& o) noexcept : value(o.value) { live.fetch_add(1); }
-  counted(counted&& o) noexcept : value(o.value) { live.fetch_add(1); }
-  counted& operator=(const counted&) noexcept = default;
-  counted& operator=(counted&&) noexcept = default;
-  ~counted() { live.fetch_sub(1); }
-
-  std::uint64_t value;
-};
-
-struct may_throw {
-  explicit may_throw(bool fail) {
-    if (fail) throw std::runtime_error("ctor failed");
-  }
-  int word = 7;
-};
+using ferrite_test::counted;
+using ferrite_test::may_throw;
 
 // std::allocator that counts live allocations (shared by all rebound copies).
 template <class T>

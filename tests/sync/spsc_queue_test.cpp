@@ -17,32 +17,14 @@
 #include <utility>
 #include <vector>
 
+#include "queue_test_support.hpp"
+
 namespace {
 
 using ferrite::sync::spsc_queue;
 
-// Counts live instances (copies and moves included); atomic because producer and consumer
-// construct and destroy them on different threads.
-struct counted {
-  static inline std::atomic<std::int64_t> live{0};
-
-  explicit counted(std::uint64_t v) noexcept : value(v) { live.fetch_add(1); }
-  counted(const counted& o) noexcept : value(o.value) { live.fetch_add(1); }
-  counted(counted&& o) noexcept : value(o.value) { live.fetch_add(1); }
-  counted& operator=(const counted&) noexcept = default;
-  counted& operator=(counted&&) noexcept = default;
-  ~counted() { live.fetch_sub(1); }
-
-  std::uint64_t value;
-};
-
-// Throws from its constructor when asked to.
-struct may_throw {
-  explicit may_throw(bool fail) {
-    if (fail) throw std::runtime_error("ctor failed");
-  }
-  int word = 7;
-};
+using ferrite_test::counted;
+using ferrite_test::may_throw;
 
 TEST(SpscQueue, CapacityRoundsUpToAPowerOfTwo) {
   EXPECT_EQ(spsc_queue<int>(0).capacity(), 1U);

@@ -16,6 +16,7 @@
 #include <vector>
 
 #include "ferrite/core/atomic.hpp"
+#include "reclaim_test_support.hpp"
 
 namespace {
 
@@ -25,23 +26,11 @@ using ferrite::sync::default_collector;
 using ferrite::sync::guard;
 using ferrite::sync::local_handle;
 
-#if FERRITE_TSAN
-constexpr int k_scale = 8;  // TSan runs about 10x slower: keep each test well under 10 s
-#else
-constexpr int k_scale = 32;
-#endif
-
-constexpr std::uint64_t k_alive = 0xA11CEA11CEA11CE5ULL;
-constexpr std::uint64_t k_dead = 0xDEADDEADDEADDEADULL;
-
-struct counters {
-  atomic<std::uint64_t> created{0};
-  atomic<std::uint64_t> deleted{0};
-};
-
-std::uint64_t outstanding(const counters& c) {
-  return c.created.load(std::memory_order_relaxed) - c.deleted.load(std::memory_order_relaxed);
-}
+using ferrite_test::counters;
+using ferrite_test::k_alive;
+using ferrite_test::k_dead;
+using ferrite_test::k_scale;
+using ferrite_test::outstanding;
 
 struct tracked {
   tracked(counters& counts, std::uint64_t v) : c(&counts), value(v) {

@@ -18,6 +18,7 @@
 
 #include "ferrite/core/atomic.hpp"
 #include "ferrite/sync/asymmetric_fence.hpp"
+#include "reclaim_test_support.hpp"
 
 namespace {
 
@@ -28,20 +29,11 @@ using ferrite::sync::hazard_pointer_domain;
 using ferrite::sync::hazard_pointer_obj_base;
 using ferrite::sync::make_hazard_pointer;
 
-#if FERRITE_TSAN
-constexpr int k_scale = 8;  // TSan runs about 10x slower: keep each test well under 10 s
-#else
-constexpr int k_scale = 32;
-#endif
-
-constexpr std::uint64_t k_alive = 0xA11CEA11CEA11CE5ULL;
-constexpr std::uint64_t k_dead = 0xDEADDEADDEADDEADULL;
-
-/// Counts retires and deleter calls of one test.
-struct counters {
-  atomic<std::uint64_t> created{0};
-  atomic<std::uint64_t> deleted{0};
-};
+using ferrite_test::counters;
+using ferrite_test::k_alive;
+using ferrite_test::k_dead;
+using ferrite_test::k_scale;
+using ferrite_test::outstanding;
 
 struct tracked;
 
@@ -64,10 +56,6 @@ void tracked_deleter::operator()(tracked* p) const noexcept {
   p->magic = k_dead;
   c->deleted.fetch_add(1, std::memory_order_relaxed);
   delete p;
-}
-
-std::uint64_t outstanding(const counters& c) {
-  return c.created.load(std::memory_order_relaxed) - c.deleted.load(std::memory_order_relaxed);
 }
 
 /// A type with the default deleter.

@@ -26,6 +26,7 @@
 
 #include "ferrite/core/contract.hpp"
 #include "ferrite/core/platform.hpp"
+#include "ferrite/mem/detail/synth_three_way.hpp"
 
 namespace ferrite::mem {
 
@@ -48,20 +49,6 @@ inline constexpr bool inline_trivial =
 [[noreturn]] FERRITE_COLD inline void throw_out_of_range(const char* what) {
   throw std::out_of_range(what);
 }
-
-/// std::vector's synth-three-way: <=> when T has it, otherwise derived from <.
-struct synth_three_way {
-  template <class U>
-  constexpr auto operator()(const U& a, const U& b) const {
-    if constexpr (std::three_way_comparable<U>) {
-      return a <=> b;
-    } else {
-      if (a < b) return std::weak_ordering::less;
-      if (b < a) return std::weak_ordering::greater;
-      return std::weak_ordering::equivalent;
-    }
-  }
-};
 
 /// How an inline_vector keeps its slots.
 enum class inline_layout { none, array, union_array };

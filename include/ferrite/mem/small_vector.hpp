@@ -42,6 +42,7 @@
 #include "ferrite/core/contract.hpp"
 #include "ferrite/core/platform.hpp"
 #include "ferrite/mem/detail/small_vector_base.hpp"
+#include "ferrite/mem/detail/synth_three_way.hpp"
 
 namespace ferrite::mem {
 
@@ -410,19 +411,6 @@ FERRITE_ALWAYS_INLINE auto small_vector<T, N, Alloc>::emplace_back(Args&&... arg
 // ---- comparison and erasure -------------------------------------------------------------
 
 namespace detail {
-/// The standard's synth-three-way: <=> when T has it, otherwise a weak order built from <.
-struct sv_synth_three_way {
-  template <class U>
-  constexpr auto operator()(const U& a, const U& b) const {
-    if constexpr (std::three_way_comparable<U>) {
-      return a <=> b;
-    } else {
-      return a < b ? std::weak_ordering::less
-                   : (b < a ? std::weak_ordering::greater : std::weak_ordering::equivalent);
-    }
-  }
-};
-
 // The comparison bodies depend on T only, not on N: one copy per element type (and no
 // identical-code-folding of N-specific copies, which confuses GCC 12's -Warray-bounds).
 template <class T>
@@ -431,7 +419,7 @@ bool sv_equal(const T* a, std::size_t na, const T* b, std::size_t nb) {
 }
 template <class T>
 auto sv_compare(const T* a, std::size_t na, const T* b, std::size_t nb) {
-  return std::lexicographical_compare_three_way(a, a + na, b, b + nb, sv_synth_three_way{});
+  return std::lexicographical_compare_three_way(a, a + na, b, b + nb, synth_three_way{});
 }
 }  // namespace detail
 

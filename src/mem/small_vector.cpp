@@ -40,6 +40,8 @@ using size_type = small_vector_base::size_type;
 
 [[gnu::always_inline]] inline void* allocate(size_type count, size_type elem_size,
                                              size_type align) {
+  // SAFETY: count <= max_size <= PTRDIFF_MAX / elem_size (grown_capacity and the callers
+  // check it), so the product cannot overflow.
   const size_type bytes = count * elem_size;
   if (over_aligned(align)) {
     return ::operator new(bytes, std::align_val_t{align});

@@ -1,0 +1,227 @@
+// SPDX-License-Identifier: Apache-2.0
+// The model checker's engine state: model threads on fibers, the exploration path, atomic
+// locations with their store histories, vector clocks, and the failure being reported.
+// Everything here runs on one OS thread; model threads are fibers switched by the engine.
+#pragma once
+
+#include <array>
+#include <cstdint>
+#include <functional>
+#include <random>
+#include <source_location>
+#include <string>
+#include <unordered_map>
+#include <vector>
+
+#include "ferrite/check/detail/hooks.hpp"
+#include "ferrite/check/model.hpp"
+#include "fiber.hpp"
+
+namespace ferrite::check::detail {
+
+inline constexpr unsigned k_max_threads = 8;
+inline constexpr std::uint32_t k_never = UINT32_MAX;
+inline constexpr unsigned k_main = k_max_threads;  // the explorer's own context
+inline constexpr unsigned k_max_history = 16;
+
+using mask = std::uint8_t;  // a set of model threads
+inline mask bit(unsigned t) noexcept { return static_cast<mask>(1U << t); }
+
+/// A vector clock: entry u is the number of operations of thread u known to happen before.
+struct vclock {
+  std::array<std::uint32_t, k_max_threads> c{};
+  void join(const vclock& o) noexcept {
+    for (unsigned i = 0; i < k_max_threads; ++i) c[i] = c[i] < o.c[i] ? o.c[i] : c[i];
+  }
+  std::uint32_t operator[](unsigned i) const noexcept { return c[i]; }
+  std::uint32_t& operator[](unsigned i) noexcept { return c[i]; }
+};
+
+/// One store in a location's modification order.
+struct store_rec {
+  std::uint64_t value;
+  vclock release;        // what an acquire that reads this store learns (release sequence)
+  vclock seen;           // per thread: own-clock time it first observed this store, or never
+  std::uint32_t epoch;   // the storing thread's clock at the store
+  std::uint32_t sc_pos;  // position in the seq_cst order S, or k_never
+  std::uint32_t event;   // global operation number (trace)
+  std::uint8_t tid;
+};
+
+struct access {
+  std::uint32_t node = k_never;  // path index of the scheduling node of the access
+  std::uint32_t epoch = 0;       // the accessing thread's clock at the access
+};
+
+/// An instrumented object of one execution: atomic, cell, mutex or condition variable.
+struct location {
+  const void* addr = nullptr;
+  const char* type = "";
+  object_kind kind = object_kind::atomic;
+  bool alive = true;
+  std::uint8_t size = 0;
+  // atomic: the last `count` stores, oldest first, in a ring at store_base in the pool
+  std::uint32_t store_base = 0;
+  std::uint8_t first = 0;
+  std::uint8_t count = 0;
+  std::uint32_t stores = 0;  // stores ever made (modification order length)
+  // bounded staleness: per thread, `stores` at its last stale read (k_never: none)
+  std::array<std::uint32_t, k_max_threads> stale_at{k_never, k_never, k_never, k_never,
+                                                    k_never, k_never, k_never, k_never};
+  std::array<std::uint8_t, k_max_threads> stale_streak{};
+  // partial-order reduction: last access of each thread
+  std::array<access, k_max_threads> last_read{};
+  std::array<access, k_max_threads> last_write{};
+  // mutex / waiting
+  int owner = -1;
+  mask waiters = 0;
+  vclock release{};
+  // cell: FastTrack-style race detection
+  std::uint8_t w_tid = 0;
+  std::uint32_t w_epoch = 0;
+  vclock reads{};
+  std::source_location w_at{};
+  std::array<std::source_location, k_max_threads> read_at{};
+  std::source_location created_at{};
+  std::source_location destroyed_at{};
+  std::uint32_t id = 0;
+};
+
+enum class tstate : std::uint8_t { runnable, blocked, finished };
+
+struct thread_rec {
+  fcontext ctx = nullptr;
+  void (*fn)(void*) = nullptr;
+  void* arg = nullptr;
+  void (*drop)(void*) = nullptr;
+  tstate state = tstate::runnable;
+  bool yielded = false;
+  std::uint8_t idle_spins = 0;  // spin hints since another thread last made progress
+  bool spurious_used = false;
+  bool has_rel_fence = false;
+  vclock clock{};
+  vclock rel_fence{};    // clock at the last release fence (relaxed stores carry it)
+  vclock acq_pending{};  // releases read by relaxed loads (an acquire fence joins them)
+  const char* blocked_on = "";
+  std::uint32_t blocked_loc = k_never;
+  int join_target = -1;
+  unsigned priority = 0;  // random mode
+  stack_pool::stack stack{};
+};
+
+/// One choice of the exploration path.
+struct node {
+  bool sched = true;  // a scheduling choice (else a value choice: reads-from, spurious CAS)
+  std::uint8_t chosen = 0;
+  std::uint8_t count = 0;  // value choice: alternatives
+  mask enabled = 0;        // sched: threads that could run
+  mask backtrack = 0;      // sched: threads to try here
+  mask done = 0;           // sched: threads tried here
+  std::uint8_t prev = 0;   // sched: the thread that reached this point
+  bool prev_can_continue = false;
+  std::uint8_t preemptions = 0;  // before this node
+};
+
+struct sc_fence_rec {
+  std::uint32_t pos;  // in S
+  std::uint8_t tid;
+  vclock clock;
+};
+
+struct alloc_rec {
+  std::size_t size;
+  bool alive;
+  std::uint32_t event;
+  std::uint8_t tid;
+};
+
+struct engine {
+  options opts;
+  bool exhaustive = true;
+  std::mt19937_64 rng;
+
+  // the path
+  std::vector<node> path;
+  std::size_t pos = 0;
+  bool replaying_token = false;
+
+  // the execution
+  std::uint32_t exec_id = 0;
+  std::array<thread_rec, k_max_threads> threads{};
+  unsigned nthreads = 0;
+  unsigned current = k_main;
+  unsigned switch_from = k_main;
+  fcontext main_ctx = nullptr;
+  std::uint32_t cur_node = 0;
+  unsigned preemptions = 0;
+  std::uint64_t steps = 0;
+  std::uint32_t events = 0;
+  std::uint32_t s_counter = 0;
+  std::vector<location> locs;
+  std::vector<store_rec> store_pool;
+  std::uint32_t store_used = 0;
+  std::vector<sc_fence_rec> sc_fences;
+  std::unordered_map<const void*, alloc_rec> allocs;
+  std::vector<void*> quarantine;
+  std::unordered_map<const void*, const char*> labels;
+  std::vector<unsigned> change_points;  // random mode: steps where the running thread drops
+  const std::function<void()>* body = nullptr;
+  stack_pool stacks;
+
+  // the outcome
+  failure_kind failure = failure_kind::none;
+  std::string message;
+  bool tracing = false;
+  std::string trace;
+  std::uint64_t max_depth = 0;
+
+  // --- exploration (engine.cpp) ---
+  bool run_one();
+  bool advance();
+  // --- scheduling (sched.cpp) ---
+  void schedule();
+  void block(const char* why, std::uint32_t loc);
+  std::string deadlock_message() const;
+  [[noreturn]] void finish_thread();
+  void switch_to(unsigned t);
+  unsigned choose(unsigned count);
+  void add_backtrack(std::uint32_t j, unsigned q);
+  void record_access(location& l, bool write);
+  void progress(unsigned by);
+  void wake(location& l, bool all);
+  [[noreturn]] void fail(failure_kind k, std::string msg);
+  mask enabled_mask() const;
+  // --- memory model (memory.cpp) ---
+  location& loc(handle& h, const void* addr, std::uint64_t raw, object_kind kind);
+  std::uint32_t tick();
+  store_rec& store_at(location& l, unsigned i);
+  unsigned coherence_floor(const location& l, const thread_rec& th, bool sc) const;
+  void push_store(location& l, const store_rec& s);
+  // --- reporting (report.cpp) ---
+  void trace_op(const char* what, const location* l, const std::string& detail,
+                const std::source_location& at);
+  std::string describe(const location& l) const;
+  std::string token() const;
+  static bool parse_token(const std::string& token, std::vector<node>& out);
+
+  thread_rec& cur() noexcept { return threads[current]; }
+};
+
+/// The engine of the running model() call (one at a time; not reentrant).
+extern engine* g_engine;
+/// Nesting depth of checker code on the running context; allocations are tracked (as the
+/// test's) only at depth 0 on a model thread. Each context keeps its own across switches.
+extern int g_depth;
+
+struct engine_scope {
+  engine_scope() noexcept { ++g_depth; }
+  ~engine_scope() { --g_depth; }
+  engine_scope(const engine_scope&) = delete;
+  engine_scope& operator=(const engine_scope&) = delete;
+};
+
+std::string where(const std::source_location& at);
+std::string format_value(std::uint64_t v);
+const char* order_name(std::memory_order o) noexcept;
+
+}  // namespace ferrite::check::detail

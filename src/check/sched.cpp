@@ -1,0 +1,243 @@
+// SPDX-License-Identifier: Apache-2.0
+// Scheduling: every operation of a model thread first calls schedule(), which takes (or, when
+// replaying a prefix, re-takes) a scheduling choice on the path and switches to the chosen
+// thread. Partial-order reduction (DPOR, Flanagan & Godefroid 2005) adds alternatives only
+// where two threads' operations on one location conflict without happens-before between them.
+#include <algorithm>
+#include <string>
+
+#include "engine.hpp"
+
+namespace ferrite::check::detail {
+
+mask engine::enabled_mask() const {
+  mask all = 0;
+  mask eager = 0;  // runnable and not spinning
+  mask fresh = 0;  // spinning, but not yet re-run since it started to
+  for (unsigned t = 0; t < nthreads; ++t) {
+    if (threads[t].state != tstate::runnable) continue;
+    all |= bit(t);
+    if (!threads[t].yielded) eager |= bit(t);
+    if (threads[t].yielded && threads[t].idle_spins < 2) fresh |= bit(t);
+  }
+  // A spinning thread runs only when nothing else can: it waits for another thread's
+  // progress. Once re-run without progress in between it would only repeat itself (its loads
+  // read the newest stores), so it waits for the others unless all of them spin too.
+  if (eager != 0) return eager;
+  return fresh != 0 ? fresh : all;
+}
+
+namespace {
+
+unsigned lowest(mask m) noexcept { return static_cast<unsigned>(__builtin_ctz(m)); }
+
+/// The default thread at a new scheduling node: keep running the current thread when it can
+/// (no preemption); otherwise the next enabled thread after it, round robin.
+unsigned default_choice(mask enabled, unsigned prev, bool prev_can_continue) {
+  if (prev_can_continue) return prev;
+  for (unsigned i = 1; i <= k_max_threads; ++i) {
+    unsigned t = (prev + i) % k_max_threads;
+    if ((enabled & bit(t)) != 0) return t;
+  }
+  return lowest(enabled);
+}
+
+}  // namespace
+
+void engine::schedule() {
+  if (++steps > opts.max_steps)
+    fail(failure_kind::livelock,
+         "no progress: " + std::to_string(opts.max_steps) +
+             " operations in one execution (a livelock, or a loop that never ends; "
+             "options::max_steps raises the bound)");
+  mask enabled = enabled_mask();
+  if (enabled == 0) {
+    // Every thread is blocked or done; block() and finish_thread() handle that case.
+    fail(failure_kind::deadlock, "no runnable thread");
+  }
+  const unsigned prev = current;
+  // Switching away from a thread that could go on is a preemption; from a spinning one it is
+  // free (it asked to let the others run).
+  const bool can_continue = prev < nthreads && (enabled & bit(prev)) != 0 && !threads[prev].yielded;
+  std::uint32_t index = static_cast<std::uint32_t>(pos);
+  node* n = nullptr;
+  if (pos < path.size()) {
+    n = &path[pos];
+    if (!n->sched || (n->enabled & bit(n->chosen)) == 0 ||
+        (!replaying_token && (n->enabled != enabled || n->prev != prev)))
+      fail(failure_kind::nondeterminism,
+           "the replayed prefix took a different path: the closure must behave the same way "
+           "every time it runs (no state kept between executions, no real threads, time or "
+           "randomness)");
+  } else {
+    node fresh;
+    fresh.sched = true;
+    fresh.enabled = enabled;
+    fresh.prev = static_cast<std::uint8_t>(prev);
+    fresh.prev_can_continue = can_continue;
+    fresh.preemptions = static_cast<std::uint8_t>(std::min(preemptions, 255U));
+    unsigned pick = default_choice(enabled, prev, can_continue);
+    if (!exhaustive) {
+      // PCT: the highest-priority enabled thread runs.
+      unsigned best = k_max_threads;
+      for (unsigned t = 0; t < nthreads; ++t)
+        if ((enabled & bit(t)) != 0 &&
+            (best == k_max_threads || threads[t].priority > threads[best].priority))
+          best = t;
+      pick = best;
+    }
+    fresh.chosen = static_cast<std::uint8_t>(pick);
+    fresh.done = bit(pick);
+    fresh.backtrack = opts.dpor ? bit(pick) : enabled;
+    path.push_back(fresh);
+    n = &path.back();
+  }
+  ++pos;
+  const unsigned next = n->chosen;
+  if (n->prev_can_continue && next != prev) ++preemptions;
+  if (!exhaustive && !change_points.empty() && steps == change_points.back()) {
+    // PCT change point: the running thread drops below every other priority.
+    change_points.pop_back();
+    threads[next].priority = static_cast<unsigned>(change_points.size());
+  }
+  cur_node = index;
+  if (next != current) switch_to(next);
+}
+
+void engine::switch_to(unsigned t) {
+  const unsigned from = current;
+  current = t;
+  switch_from = from;
+  fcontext target = t == k_main ? main_ctx : threads[t].ctx;
+  const int depth = g_depth;
+  transfer back = jump_context(target, nullptr);
+  g_depth = depth;
+  // Resumed: whoever jumped here left their context in `back`.
+  if (switch_from == k_main)
+    main_ctx = back.ctx;
+  else
+    threads[switch_from].ctx = back.ctx;
+}
+
+std::string engine::deadlock_message() const {
+  std::string msg = "every thread is blocked:";
+  for (unsigned t = 0; t < nthreads; ++t) {
+    if (threads[t].state != tstate::blocked) continue;
+    // (appends, not operator+ chains: GCC 12 warns falsely on those at -O3, PR 105329)
+    msg.append("\n  thread ").append(std::to_string(t)).append(" waits for ");
+    msg.append(threads[t].blocked_on);
+    if (threads[t].blocked_loc != k_never)
+      msg.append(" ").append(describe(locs[threads[t].blocked_loc]));
+    if (threads[t].join_target >= 0) msg.append(" ").append(std::to_string(threads[t].join_target));
+  }
+  return msg;
+}
+
+void engine::block(const char* why, std::uint32_t loc_index) {
+  thread_rec& th = cur();
+  th.state = tstate::blocked;
+  th.blocked_on = why;
+  th.blocked_loc = loc_index;
+  if (enabled_mask() == 0) fail(failure_kind::deadlock, deadlock_message());
+  // The next scheduling choice is taken by this thread on behalf of the others.
+  schedule();
+  // Chosen again (after a wake-up): the caller re-checks its condition.
+}
+
+void engine::finish_thread() {
+  thread_rec& th = cur();
+  th.state = tstate::finished;
+  const unsigned me = current;
+  for (unsigned t = 0; t < nthreads; ++t)
+    if (threads[t].state == tstate::blocked && threads[t].join_target == static_cast<int>(me)) {
+      threads[t].state = tstate::runnable;
+      threads[t].join_target = -1;
+    }
+  progress(me);
+  bool all_done = true;
+  for (unsigned t = 0; t < nthreads; ++t)
+    all_done = all_done && threads[t].state == tstate::finished;
+  if (all_done) switch_to(k_main);
+  if (enabled_mask() == 0) fail(failure_kind::deadlock, deadlock_message());
+  schedule();  // this thread is not enabled: the choice switches away for good
+  fail(failure_kind::misuse, "a finished model thread was resumed");
+}
+
+void engine::progress(unsigned by) {
+  for (unsigned t = 0; t < nthreads; ++t)
+    if (t != by) {
+      threads[t].yielded = false;
+      threads[t].idle_spins = 0;
+    }
+}
+
+void engine::wake(location& l, bool all) {
+  while (l.waiters != 0) {
+    unsigned t = lowest(l.waiters);
+    l.waiters = static_cast<mask>(l.waiters & ~bit(t));
+    threads[t].state = tstate::runnable;
+    threads[t].blocked_loc = k_never;
+    if (!all) break;
+  }
+}
+
+unsigned engine::choose(unsigned count) {
+  if (count <= 1) return 0;
+  if (pos < path.size()) {
+    node& n = path[pos++];
+    if (n.sched || n.chosen >= count || (!replaying_token && n.count != count))
+      fail(failure_kind::nondeterminism,
+           "the replayed prefix took a different path at a value choice: the closure must "
+           "behave the same way every time it runs");
+    return n.chosen;
+  }
+  node fresh;
+  fresh.sched = false;
+  fresh.count = static_cast<std::uint8_t>(count);
+  fresh.chosen = exhaustive ? 0 : static_cast<std::uint8_t>(rng() % count);
+  path.push_back(fresh);
+  ++pos;
+  return fresh.chosen;
+}
+
+void engine::add_backtrack(std::uint32_t j, unsigned q) {
+  auto add = [&](node& n) {
+    n.backtrack = static_cast<mask>(n.backtrack | ((n.enabled & bit(q)) != 0 ? bit(q) : n.enabled));
+  };
+  add(path[j]);
+  if (opts.preemption_bound < 0) return;
+  // Bounded search: switching to q at j may cost a preemption the bound forbids. Also try q
+  // where the thread running at j was switched to (Coons, Musuvathi & McKinley, "Bounded
+  // partial-order reduction", OOPSLA 2013: conservative branch points).
+  const unsigned runner = path[j].chosen;
+  std::uint32_t k = j;
+  for (std::uint32_t i = j; i-- > 0;) {
+    if (!path[i].sched) continue;
+    if (path[i].chosen != runner) break;
+    k = i;
+    if (path[i].prev != runner) break;
+  }
+  if (k != j) add(path[k]);
+}
+
+void engine::record_access(location& l, bool write) {
+  const unsigned t = current;
+  const thread_rec& th = threads[t];
+  if (exhaustive && opts.dpor && !replaying_token) {
+    for (unsigned u = 0; u < nthreads; ++u) {
+      if (u == t) continue;
+      std::uint32_t j = k_never;
+      const access& w = l.last_write[u];
+      if (w.node != k_never && th.clock[u] < w.epoch) j = w.node;
+      if (write) {
+        const access& r = l.last_read[u];
+        if (r.node != k_never && th.clock[u] < r.epoch)
+          j = j == k_never ? r.node : std::max(j, r.node);
+      }
+      if (j != k_never && j < cur_node) add_backtrack(j, t);
+    }
+  }
+  (write ? l.last_write : l.last_read)[t] = access{cur_node, th.clock[t]};
+}
+
+}  // namespace ferrite::check::detail

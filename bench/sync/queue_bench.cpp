@@ -1,5 +1,5 @@
 // SPDX-License-Identifier: Apache-2.0
-// Queue benchmarks: ferrite's spsc_queue, mpmc_queue and mpsc_queue side by side with
+// Queue benchmarks: ferrite's spsc_queue, mpmc_queue, seg_queue and mpsc_queue side by side with
 // Boost.Lockfree, moodycamel (ReaderWriterQueue, ConcurrentQueue), oneTBB and libcds, in one
 // binary, reporting items/s. One benchmark iteration is one run: start the producer and
 // consumer threads, release them together, move k_items 64-bit integers through the queue,
@@ -11,8 +11,9 @@
 //   spsc/1p1c   ferrite spsc_queue (and with 2048 slots) vs boost spsc_queue, moodycamel
 //               ReaderWriterQueue (1023 and 2044 slots) and ConcurrentQueue
 //   mpmc/1p1c, mpmc/2p2c   ferrite mpmc_queue (default try_ ops; .blocking = false; padded
-//               slots; blocking push/pop) vs boost queue, moodycamel ConcurrentQueue, tbb
-//               concurrent_bounded_queue and concurrent_queue, libcds MSQueue<HP>
+//               slots; blocking push/pop) and seg_queue (unbounded) vs boost queue,
+//               moodycamel ConcurrentQueue, tbb concurrent_bounded_queue and concurrent_queue,
+//               libcds MSQueue<HP>
 //   mpsc/2p1c   the mpmc set plus ferrite mpsc_queue (new/delete per element, recycling,
 //               and the intrusive queue over nodes allocated before the run)
 //
@@ -39,6 +40,7 @@
 #include "ferrite/core/atomic.hpp"
 #include "ferrite/sync/mpmc_queue.hpp"
 #include "ferrite/sync/mpsc_queue.hpp"
+#include "ferrite/sync/seg_queue.hpp"
 #include "ferrite/sync/spsc_queue.hpp"
 
 // Peer headers are not held to ferrite's warning flags.
@@ -152,6 +154,16 @@ struct ferrite_mpmc_blocking {
     u64 pop() { return q.pop(); }
     ferrite::sync::mpmc_queue<u64, L>& q;
   };
+};
+
+/// Unbounded: push never fails (a new 31-slot block every 31 pushes).
+struct ferrite_seg : simple_handles<ferrite_seg> {
+  ferrite::sync::seg_queue<u64> q;
+  bool try_push(u64 v) {
+    q.push(v);
+    return true;
+  }
+  bool try_pop(u64& v) { return q.try_pop(v); }
 };
 
 template <ferrite::sync::mpsc_recycling R>
@@ -387,6 +399,7 @@ void add_mpmc_set(const std::string& workload, unsigned p, unsigned c) {
   add<ferrite_mpmc<non_blocking>>(workload, "ferrite_mpmc_nonblocking", p, c);
   add<ferrite_mpmc<padded>>(workload, "ferrite_mpmc_padded", p, c);
   add<ferrite_mpmc_blocking<compact>>(workload, "ferrite_mpmc_push_pop", p, c);
+  add<ferrite_seg>(workload, "ferrite_seg_queue", p, c);
 #if FERRITE_BENCH_HAVE_BOOST
   add<boost_queue>(workload, "boost_queue", p, c);
 #endif

@@ -14,6 +14,8 @@
 //   hazard_pointer.hpp  C++26-shaped hazard pointers (P2530), default and user domains
 //   epoch.hpp           crossbeam-style epoch reclamation: collector, pin(), guard::defer
 //   treiber_stack.hpp   lock-free stack over either reclaimer
+//   seg_queue.hpp       unbounded MPMC queue of 31-slot blocks (crossbeam's SegQueue)
+//   ws_deque.hpp        Chase-Lev work-stealing deque: owner push/pop, any thread steals
 //
 // A taste:
 // ```cpp
@@ -35,7 +37,9 @@
 #include "ferrite/sync/intrusive_list.hpp"
 #include "ferrite/sync/mpmc_queue.hpp"
 #include "ferrite/sync/mpsc_queue.hpp"
+#include "ferrite/sync/seg_queue.hpp"
 #include "ferrite/sync/seqlock.hpp"
 #include "ferrite/sync/spin_mutex.hpp"
 #include "ferrite/sync/spsc_queue.hpp"
 #include "ferrite/sync/treiber_stack.hpp"
+#include "ferrite/sync/ws_deque.hpp"

@@ -70,9 +70,13 @@ void treiber_shape(unsigned threads) {
   for (unsigned i = 0; i < threads; ++i) delete mine[i];  // deferred reclamation
 }
 
-TEST(checker_speed, treiber_2_threads_bound_2) { expect_pass([] { treiber_shape(2); }); }
+TEST(checker_speed, treiber_2_threads_bound_2) {
+  expect_pass([] { treiber_shape(2); });
+}
 
-TEST(checker_speed, treiber_3_threads_bound_2) { expect_pass([] { treiber_shape(3); }); }
+TEST(checker_speed, treiber_3_threads_bound_2) {
+  expect_pass([] { treiber_shape(3); });
+}
 
 // ---- Vyukov bounded MPMC queue ------------------------------------------------------------
 
@@ -148,7 +152,9 @@ void mpmc_shape(unsigned producers, unsigned consumers) {
   for (unsigned p = 1; p <= producers; ++p) FERRITE_ASSERT(taken[p] == 1, "item lost or doubled");
 }
 
-TEST(checker_speed, vyukov_mpmc_cap2_2p2c_bound_2) { expect_pass([] { mpmc_shape(2, 2); }); }
+TEST(checker_speed, vyukov_mpmc_cap2_2p2c_bound_2) {
+  expect_pass([] { mpmc_shape(2, 2); });
+}
 
 /// Two threads, each pushing its own item and popping one, `rounds` times. Two rounds (the
 /// shape of Relacy's 27M-execution unbounded search) did not finish in 600 s (276M executions

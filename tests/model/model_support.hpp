@@ -38,6 +38,7 @@ inline report expect_failure(failure_kind kind, const std::function<void()>& fn,
     EXPECT_EQ(replayed.failure, kind) << "replay of " << r.token << " did not reproduce";
     EXPECT_EQ(replayed.executions, 1U);
   }
+  if (o.verbose) std::printf("%s", r.text().c_str());
   std::printf("found %s after %llu executions (%.3f s)\n", to_string(r.failure),
               static_cast<unsigned long long>(r.executions), r.seconds);
   return r;

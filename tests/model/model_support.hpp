@@ -19,8 +19,8 @@ inline options fixed_options(int preemption_bound = 2) {
   options o;
   o.preemption_bound = preemption_bound;
   o.verbose = std::getenv("FERRITE_CHECK_VERBOSE") != nullptr;
-  if (const char* v = std::getenv("FERRITE_CHECK_MAX_STEPS"))
-    o.max_steps = std::strtoull(v, nullptr, 10);
+  // Debugging aids (the bounds themselves stay fixed): replay one execution, print reports.
+  if (const char* v = std::getenv("FERRITE_CHECK_REPLAY")) o.replay = v;
   return o;
 }
 

@@ -9,6 +9,8 @@
 // run it (the count check), and the collector's destructor frees the rest (else a leak).
 #include <gtest/gtest.h>
 
+#include <utility>
+
 #include "ferrite/check.hpp"
 #include "ferrite/core/atomic.hpp"
 #include "ferrite/core/contract.hpp"
@@ -32,7 +34,9 @@ struct obj {
   obj& operator=(const obj&) = delete;
   ~obj() { ++*destroyed_; }
 
-  [[nodiscard]] int read() const { return value.with([](const int* v) { return *v; }); }
+  [[nodiscard]] int read() const {
+    return value.with([](const int* v) { return *v; });
+  }
 
   ferrite::cell<int> value;
   int* destroyed_;
@@ -50,8 +54,8 @@ void pinned_read(local_handle& h, const ferrite::atomic<obj*>& src, const int& d
   FERRITE_ASSERT(destroyed == before, "a deferred delete ran while a reader was pinned");
 }
 
-/// Unpins and flushes `n` times: each flush seals the bag and tries to advance the epoch, so
-/// two of them after the last pinned reader run a bag sealed before it.
+/// Pins, flushes and unpins `n` times: each flush seals the bag and tries to advance the
+/// epoch, so two of them after the last pinned reader run a bag sealed before it.
 void flush_times(local_handle& h, int n) {
   for (int i = 0; i < n; ++i) {
     guard g = h.pin();
@@ -86,60 +90,83 @@ TEST(epoch_model, deferred_delete_waits_for_pinned_reader) {
   });
 }
 
-/// Two readers and two unlinks (A -> B -> null), each deferred and flushed by the writer.
-TEST(epoch_model, two_readers_two_deferred_deletes) {
+/// Two pinned readers against a writer that unlinks the object, defers its delete and
+/// flushes twice (each flush tries to advance the epoch): the delete may run only after both
+/// readers have unpinned. The handles are registered up front (the first test covers
+/// concurrent registration) and each is used by one thread only.
+TEST(epoch_model, two_readers_one_deferred_delete) {
   expect_pass([] {
     collector c;
     int destroyed = 0;
     ferrite::atomic<obj*> src{new obj(1, &destroyed)};
-    auto reader = [&] {
-      local_handle h = c.register_thread();
-      pinned_read(h, src, destroyed, 2);
-    };
-    ferrite::thread r1(reader);
-    ferrite::thread r2(reader);
+    local_handle h1 = c.register_thread();
+    local_handle h2 = c.register_thread();
+    local_handle hw = c.register_thread();
+    ferrite::thread r1([&] { pinned_read(h1, src, destroyed, 1); });
+    ferrite::thread r2([&] { pinned_read(h2, src, destroyed, 1); });
     {
-      local_handle h = c.register_thread();
-      for (obj* next : {new obj(2, &destroyed), static_cast<obj*>(nullptr)}) {
-        {
-          guard g = h.pin();
-          g.defer_delete(src.exchange(next, memory_order_acq_rel));
-        }
-        flush_times(h, 1);
-      }
+      guard g = hw.pin();
+      g.defer_delete(src.exchange(nullptr, memory_order_acq_rel));
     }
+    flush_times(hw, 2);
     r1.join();
     r2.join();
-    local_handle h = c.register_thread();
-    flush_times(h, 2);
-    FERRITE_ASSERT(destroyed == 2, "a deferred delete did not run once nobody was pinned");
+    flush_times(hw, 2);
+    FERRITE_ASSERT(destroyed == 1, "the deferred delete did not run once nobody was pinned");
   });
 }
 
-/// A reader that pins twice in a row (nested pins count, only the outermost publishes) and
-/// a writer that defers from its own thread while another thread flushes: the deferred
-/// call runs on whichever thread collects, never under a pinned reader.
-TEST(epoch_model, nested_pin_and_foreign_flush) {
+/// The global-queue path: a writer thread defers the delete and releases its handle (moved to
+/// it from the main thread), which seals its bag into the collector's global queue; the main
+/// thread, a foreign collector, flushes twice meanwhile (running expired bags from that
+/// queue), while a reader thread is pinned twice around its read (nested pins count; only the
+/// outermost publishes its epoch).
+TEST(epoch_model, global_queue_and_nested_pin) {
   expect_pass([] {
     collector c;
     int destroyed = 0;
     ferrite::atomic<obj*> src{new obj(1, &destroyed)};
+    local_handle hr = c.register_thread();
+    local_handle hm = c.register_thread();
+    local_handle hw = c.register_thread();
+    ferrite::thread reader([&] {
+      const guard outer = hr.pin();
+      pinned_read(hr, src, destroyed, 1);  // nested inside `outer`
+    });
     ferrite::thread writer([&] {
-      local_handle h = c.register_thread();
+      local_handle h = std::move(hw);
       guard g = h.pin();
       g.defer_delete(src.exchange(nullptr, memory_order_acq_rel));
-    });  // releasing the handle moves the sealed bag to the collector's global queue
-    {
-      local_handle h = c.register_thread();
-      const guard outer = h.pin();
-      pinned_read(h, src, destroyed, 1);  // nested inside `outer`
+    });
+    flush_times(hm, 2);
+    reader.join();
+    writer.join();
+    flush_times(hm, 2);
+    FERRITE_ASSERT(destroyed == 1, "the deferred delete did not run once nobody was pinned");
+  });
+}
+
+/// Control: a reader that does not pin. The writer's flushes then run the deferred delete
+/// under it, and the checker must report the use after free: the shape of the tests above
+/// can see a deferred call that runs too early.
+TEST(epoch_model, unpinned_reader_is_caught) {
+  expect_failure(ferrite::check::failure_kind::use_after_free, [] {
+    collector c;
+    int destroyed = 0;
+    ferrite::atomic<obj*> src{new obj(1, &destroyed)};
+    ferrite::thread reader([&] {
       const obj* p = src.load(memory_order_acquire);
       if (p != nullptr) FERRITE_ASSERT(p->read() == 1);
+    });
+    {
+      local_handle h = c.register_thread();
+      {
+        guard g = h.pin();
+        g.defer_delete(src.exchange(nullptr, memory_order_acq_rel));
+      }
+      flush_times(h, 2);
     }
-    writer.join();
-    local_handle h = c.register_thread();
-    flush_times(h, 3);
-    FERRITE_ASSERT(destroyed == 1, "the deferred delete did not run once nobody was pinned");
+    reader.join();
   });
 }
 

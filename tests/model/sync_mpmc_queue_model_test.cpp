@@ -74,8 +74,8 @@ TEST(mpmc_queue_model, try_ops_two_producers_two_consumers_capacity_2) {
 
 TEST(mpmc_queue_model, try_ops_non_blocking_padded_capacity_2) {
   // Exactly Vyukov's hand-off (no fence, no sleeper count), in the padded layout.
-  using queue =
-      mpmc_queue<int, mpmc_options{.layout = ferrite::sync::mpmc_layout::padded, .blocking = false}>;
+  using queue = mpmc_queue<int, mpmc_options{.layout = ferrite::sync::mpmc_layout::padded,
+                                             .blocking = false}>;
   expect_pass([] { two_by_two<queue>(2); });
 }
 
@@ -136,55 +136,95 @@ TEST(mpmc_queue_model, blocking_push_pop_capacity_1) {
   });
 }
 
-/// Two blocking consumers on one slot (tickets a lap apart wait on the same turn word, hence
-/// notify_all) and two producers.
-TEST(mpmc_queue_model, blocking_two_producers_two_consumers_capacity_1) {
+/// The main thread pushes 1 and 2 into a ring of 1 (the second push waits until the consumer
+/// thread has emptied the slot) and then pops the element the thread left for it.
+TEST(mpmc_queue_model, blocking_push_waits_for_pop_capacity_1) {
   expect_pass([] {
     mpmc_queue<int> q(1);
     ledger l;
-    ferrite::thread p1([&] {
-      q.push(1);
-      l.push(1);
-    });
-    ferrite::thread p2([&] {
-      q.push(2);
-      l.push(2);
-    });
     ferrite::thread c([&] { l.pop(q.pop()); });
+    for (int v = 1; v <= 2; ++v) {
+      l.push(v);
+      q.push(v);
+    }
     l.pop(q.pop());
-    p1.join();
-    p2.join();
     c.join();
     l.expect_balanced();
   });
 }
 
-/// The sleeping path itself. The checker runs a spinning thread again only after another
-/// thread made progress, so a waiter's backoff (backoff::yield_limit snoozes before it
-/// sleeps) completes only if the rest of the program keeps moving while it waits. The
-/// `clock` thread stands for that passage of time: it stores to a private word and yields,
-/// some dozen times. The consumer then spins out its backoff, counts itself in `sleepers`,
-/// runs the heavy fence and sleeps in atomic::wait on the turn word; the producer's push
-/// (light fence, sleeper load, notify_all) must wake it, in every interleaving of the
-/// Dekker pair, or the execution ends in a deadlock.
-TEST(mpmc_queue_model, blocking_pop_sleeps_and_is_woken) {
-  auto r = expect_pass([] {
-    mpmc_queue<int> q(1);
-    ferrite::atomic<int> tick{0};
-    ferrite::thread clock([&] {
-      for (int i = 1; i <= 16; ++i) {
-        tick.store(i, std::memory_order_relaxed);
-        ferrite::yield_now();
-      }
-    });
-    ferrite::thread consumer([&] { FERRITE_ASSERT(q.pop() == 7); });
-    // Let the consumer's backoff run out first (it only needs the clock to move).
-    while (tick.load(std::memory_order_relaxed) < 16) ferrite::yield_now();
-    q.push(7);
-    consumer.join();
-    clock.join();
+/// Two blocking consumers wait on an empty ring of 2 (tickets 0 and 1, one per slot) while
+/// the main thread pushes two elements.
+TEST(mpmc_queue_model, blocking_two_waiting_consumers_capacity_2) {
+  expect_pass([] {
+    mpmc_queue<int> q(2);
+    ledger l;
+    ferrite::thread c1([&] { l.pop(q.pop()); });
+    ferrite::thread c2([&] { l.pop(q.pop()); });
+    for (int v = 1; v <= 2; ++v) {
+      l.push(v);
+      q.push(v);
+    }
+    c1.join();
+    c2.join();
+    l.expect_balanced();
   });
-  EXPECT_GE(r.executions, 2U);
+}
+
+/// The sleeping path. The checker runs a spinning thread again only after another thread
+/// made progress (a store), so a waiter's backoff (backoff::yield_limit + 1 snoozes before it
+/// sleeps) runs out only while the rest of the program keeps moving. `run_clock` stands for
+/// that passage of time: `ticks` relaxed stores to a private word, each followed by a yield;
+/// the main thread joins it before it pushes. The explorations stay small because the clock's
+/// stores conflict with nothing.
+void run_clock(int ticks) {
+  ferrite::atomic<int> tick{0};
+  ferrite::thread clock([&] {
+    for (int i = 1; i <= ticks; ++i) {
+      tick.store(i, std::memory_order_relaxed);
+      ferrite::yield_now();
+    }
+  });
+  clock.join();
+}
+
+/// One consumer pops an empty ring while the clock runs, then the main thread pushes. With
+/// 13 ticks and more, the consumer has counted itself in `sleepers`, run the heavy fence (H),
+/// re-read the turn (W3) and is asleep in atomic::wait (W4) when the push's hand-off (turn
+/// store, light fence (L), sleeper load (N), notify_all) runs; with fewer, it is on its way
+/// there and the two sides of the Dekker pair interleave. Either way it must be woken, or
+/// the execution ends in a deadlock.
+TEST(mpmc_queue_model, blocking_pop_sleeps_and_is_woken) {
+  for (int ticks = 8; ticks <= 13; ++ticks) {
+    SCOPED_TRACE(ticks);
+    expect_pass([ticks] {
+      mpmc_queue<int> q(1);
+      ferrite::thread consumer([&] { FERRITE_ASSERT(q.pop() == 7); });
+      run_clock(ticks);
+      q.push(7);
+      consumer.join();
+    });
+  }
+}
+
+/// Two consumers asleep on the same turn word of a ring of 1 (tickets 0 and 1, a lap apart):
+/// the first push's notify_all wakes both, the consumer of ticket 1 goes back to sleep, and
+/// the second push (which waits for the first consumer to empty the slot) wakes it again.
+TEST(mpmc_queue_model, blocking_two_sleepers_on_one_turn_word) {
+  expect_pass([] {
+    mpmc_queue<int> q(1);
+    ledger l;
+    ferrite::thread c1([&] { l.pop(q.pop()); });
+    ferrite::thread c2([&] { l.pop(q.pop()); });
+    run_clock(14);  // both consumers are asleep when it stops
+    for (int v = 1; v <= 2; ++v) {
+      l.push(v);
+      q.push(v);
+    }
+    c1.join();
+    c2.join();
+    l.expect_balanced();
+  });
 }
 
 }  // namespace

@@ -21,23 +21,37 @@ namespace {
 using namespace ferrite::check::testing;  // NOLINT(google-build-using-namespace)
 using ferrite::sync::seg_queue;
 
-/// Exactly-once and per-producer FIFO accounting. Values are producer * 100 + sequence
-/// number (from 1). Bookkeeping only: model threads run one at a time on one OS thread.
+/// Exactly-once and FIFO accounting. Values are producer * 100 + sequence number (from 1).
+/// Bookkeeping only: model threads run one at a time on one OS thread.
 struct ledger {
-  std::array<int, 4> next_seq{1, 1, 1, 1};  // per producer: the sequence number expected next
-  std::array<int, 4> pushed{};              // per producer: how many it pushed
+  static constexpr std::size_t producers = 3;
+  static constexpr std::size_t max_seq = 32;
+  std::array<int, producers> pushed{};  // per producer: how many it pushed
+  std::array<std::array<int, max_seq>, producers> taken{};
   int total = 0;
   void take(int v) {
-    const int producer = v / 100;
-    FERRITE_ASSERT(producer >= 0 && producer <= 3, "a value nobody pushed");
-    FERRITE_ASSERT(v % 100 == next_seq.at(static_cast<std::size_t>(producer)),
-                   "duplicated, lost or reordered element of one producer");
-    ++next_seq.at(static_cast<std::size_t>(producer));
+    const auto producer = static_cast<std::size_t>(v / 100);
+    const auto seq = static_cast<std::size_t>(v % 100);
+    FERRITE_ASSERT(producer < producers && seq >= 1 && seq < max_seq, "a value nobody pushed");
+    FERRITE_ASSERT(taken.at(producer).at(seq)++ == 0, "an element popped twice");
     ++total;
   }
   void expect_all_taken() const {
-    for (std::size_t p = 0; p < pushed.size(); ++p)
-      FERRITE_ASSERT(next_seq.at(p) == pushed.at(p) + 1, "an element was lost");
+    for (std::size_t p = 0; p < producers; ++p)
+      for (std::size_t seq = 1; seq < max_seq; ++seq)
+        FERRITE_ASSERT(taken.at(p).at(seq) == (static_cast<int>(seq) <= pushed.at(p) ? 1 : 0),
+                       "an element was lost");
+  }
+};
+
+/// One consumer's view: the elements of each producer it pops come in push order (FIFO per
+/// producer holds per consumer; two consumers may finish their pops in either order).
+struct fifo_view {
+  std::array<int, ledger::producers> last{};
+  void see(int v) {
+    const auto producer = static_cast<std::size_t>(v / 100);
+    FERRITE_ASSERT(v % 100 > last.at(producer), "elements of one producer reordered");
+    last.at(producer) = v % 100;
   }
 };
 
@@ -46,14 +60,20 @@ void push_as(seg_queue<int>& q, ledger& l, int producer, int seq) {
   ++l.pushed.at(static_cast<std::size_t>(producer));
 }
 
-void try_take(seg_queue<int>& q, ledger& l) {
+void try_take(seg_queue<int>& q, ledger& l, fifo_view& view) {
   int v = 0;
-  if (q.try_pop(v)) l.take(v);
+  if (q.try_pop(v)) {
+    l.take(v);
+    view.see(v);
+  }
 }
 
-void drain(seg_queue<int>& q, ledger& l) {
+void drain(seg_queue<int>& q, ledger& l, fifo_view& view) {
   int v = 0;
-  while (q.try_pop(v)) l.take(v);
+  while (q.try_pop(v)) {
+    l.take(v);
+    view.see(v);
+  }
   l.expect_all_taken();
   FERRITE_ASSERT(q.empty());
 }
@@ -63,30 +83,35 @@ TEST(seg_queue_model, one_producer_one_consumer) {
   expect_pass([] {
     seg_queue<int> q;
     ledger l;
+    fifo_view view;
     ferrite::thread producer([&] {
       push_as(q, l, 1, 1);
       push_as(q, l, 1, 2);
     });
-    try_take(q, l);
-    try_take(q, l);
+    try_take(q, l, view);
+    try_take(q, l, view);
     producer.join();
-    drain(q, l);
+    drain(q, l, view);
   });
 }
 
-/// Two producers and two consumers (one element each): claims race on both indices.
+/// Two producers race on the tail (a thread and the main thread) and two consumers on the
+/// head (a thread and the main thread, after its push).
 TEST(seg_queue_model, two_producers_two_consumers) {
   expect_pass([] {
     seg_queue<int> q;
     ledger l;
-    ferrite::thread p1([&] { push_as(q, l, 1, 1); });
-    ferrite::thread p2([&] { push_as(q, l, 2, 1); });
-    ferrite::thread c([&] { try_take(q, l); });
-    try_take(q, l);
-    p1.join();
-    p2.join();
+    ferrite::thread p([&] { push_as(q, l, 1, 1); });
+    ferrite::thread c([&] {
+      fifo_view view;
+      try_take(q, l, view);
+    });
+    fifo_view view;
+    push_as(q, l, 2, 1);
+    try_take(q, l, view);
+    p.join();
     c.join();
-    drain(q, l);
+    drain(q, l, view);
   });
 }
 
@@ -108,64 +133,55 @@ TEST(seg_queue_model, pop_after_push_is_never_empty) {
   });
 }
 
-/// Fills the queue single-threaded up to `position` (pushes and pops `position` elements of
-/// producer 0), so that the next push lands at that position of the first block.
-void advance_to(seg_queue<int>& q, ledger& l, int position) {
+/// Moves the queue, single-threaded, to `position` of its first block (pushes and pops that
+/// many elements of producer 0), so that the next push claims that slot.
+void advance_to(seg_queue<int>& q, ledger& l, fifo_view& view, int position) {
   for (int i = 1; i <= position; ++i) push_as(q, l, 0, i);
-  for (int i = 0; i < position; ++i) try_take(q, l);
+  for (int i = 0; i < position; ++i) try_take(q, l, view);
   FERRITE_ASSERT(l.total == position && q.empty());
 }
 
-/// Block boundary, producer side: the producer pushes into slots 29 and 30 (claiming slot 30
-/// installs the next block) and into slot 0 of the next block, while a consumer pops: it
-/// waits at the phantom position for the install, moves the head onto the new block, frees
-/// the used one, and still sees FIFO order.
-TEST(seg_queue_model, block_boundary_one_producer_one_consumer) {
+/// Block boundary, producer side: the producer pushes into slot 30 (claiming it installs the
+/// next block: (Q4), (Q5), (Q6)) and into slot 0 of the next block, while the consumer pops
+/// twice: it may wait at the phantom position or for the link (Q13), moves the head onto the
+/// new block and frees the used one (destroy_block), in FIFO order.
+TEST(seg_queue_model, block_boundary_install) {
   expect_pass([] {
     seg_queue<int> q;
     ledger l;
-    advance_to(q, l, 29);
+    fifo_view view;
+    advance_to(q, l, view, 30);
     ferrite::thread producer([&] {
-      for (int i = 1; i <= 3; ++i) push_as(q, l, 1, i);
+      push_as(q, l, 1, 1);
+      push_as(q, l, 1, 2);
     });
-    for (int i = 0; i < 3; ++i) try_take(q, l);
+    try_take(q, l, view);
+    try_take(q, l, view);
     producer.join();
-    drain(q, l);
+    drain(q, l, view);
   });
 }
 
 /// Block boundary, consumer side: slots 29 and 30 are filled; two consumers claim them at
-/// once. The consumer of slot 30 starts destroy_block while the consumer of slot 29 may
-/// still be moving its element out: one of them frees the block (READ/DESTROY hand-over),
-/// after the other is done with it, exactly once.
+/// once. The consumer of slot 30 moves the head and starts destroy_block while the consumer
+/// of slot 29 may still be moving its element out: exactly one of them frees the block
+/// (READ/DESTROY hand-over), after the other is done with it.
 TEST(seg_queue_model, block_boundary_destroy_hand_over) {
   expect_pass([] {
     seg_queue<int> q;
     ledger l;
-    advance_to(q, l, 29);
+    fifo_view view;
+    advance_to(q, l, view, 29);
     push_as(q, l, 1, 1);  // slot 29
     push_as(q, l, 1, 2);  // slot 30: the next block is installed
-    ferrite::thread c([&] { try_take(q, l); });
-    try_take(q, l);
+    ferrite::thread c([&] {
+      fifo_view mine;
+      try_take(q, l, mine);
+    });
+    try_take(q, l, view);
     c.join();
-    FERRITE_ASSERT(l.total == 31, "a consumer found the queue empty");
-    drain(q, l);
-  });
-}
-
-/// Block boundary with a producer and two consumers: the install of the next block at the
-/// tail (producer of slot 30) races the consumer of slot 30, which waits for the link.
-TEST(seg_queue_model, block_boundary_install_race) {
-  expect_pass([] {
-    seg_queue<int> q;
-    ledger l;
-    advance_to(q, l, 30);  // the next push claims slot 30
-    ferrite::thread producer([&] { push_as(q, l, 1, 1); });
-    ferrite::thread c([&] { try_take(q, l); });
-    try_take(q, l);
-    producer.join();
-    c.join();
-    drain(q, l);
+    FERRITE_ASSERT(l.total == 31, "a consumer found a non-empty queue empty");
+    drain(q, l, view);
   });
 }
 

@@ -23,7 +23,6 @@ struct pair {
   std::uint64_t b;
 };
 
-
 /// The writer stores {1,1} then {2,2}; a reader's successful try_loads are whole values and
 /// never go back in time.
 TEST(seqlock_model, try_load_is_never_torn_and_monotonic) {

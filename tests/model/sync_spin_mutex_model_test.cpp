@@ -16,7 +16,6 @@ namespace {
 
 using namespace ferrite::check::testing;  // NOLINT(google-build-using-namespace)
 
-
 /// Three threads increment a race-checked counter under lock(): no race, no lost update.
 TEST(spin_mutex_model, lock_excludes_three_threads) {
   expect_pass([] {

@@ -93,16 +93,23 @@ class atomic {
   using value_type = T;
   static constexpr bool is_always_lock_free = true;
 
-  atomic() noexcept(std::is_nothrow_default_constructible_v<T>) : atomic(T{}) {}
-  atomic(T v, const src& at = src::current()) noexcept  // NOLINT(google-explicit-constructor)
+  // constexpr (registration skipped in constant evaluation) so that ferrite's constexpr
+  // constructors of types holding atomics stay valid in check builds with GCC 12.
+  constexpr atomic() noexcept(std::is_nothrow_default_constructible_v<T>) : atomic(T{}) {}
+  constexpr atomic(T v,  // NOLINT(google-explicit-constructor)
+                   const src& at = src::current()) noexcept
       : value_(v) {
     static_cast<void>(at);
-    if (detail::in_execution())
-      detail::object_created(h_, this, detail::object_kind::atomic, detail::to_bits(v), sizeof(T),
-                             typeid(T).name());
+    if !consteval {
+      if (detail::in_execution())
+        detail::object_created(h_, this, detail::object_kind::atomic, detail::to_bits(v), sizeof(T),
+                               typeid(T).name());
+    }
   }
-  ~atomic() {
-    if (detail::in_execution()) detail::object_destroyed(h_, this);
+  constexpr ~atomic() {
+    if !consteval {
+      if (detail::in_execution()) detail::object_destroyed(h_, this);
+    }
   }
   atomic(const atomic&) = delete;
   atomic& operator=(const atomic&) = delete;
@@ -265,19 +272,22 @@ inline void yield_now(const std::source_location& at = std::source_location::cur
 template <class T>
 class cell {
  public:
-  cell() : value_() { created(); }
+  constexpr cell() : value_() { created(); }
   template <class... Args>
     requires std::is_constructible_v<T, Args...>
-  explicit cell(std::in_place_t /*tag*/, Args&&... args) : value_(std::forward<Args>(args)...) {
+  constexpr explicit cell(std::in_place_t /*tag*/, Args&&... args)
+      : value_(std::forward<Args>(args)...) {
     created();
   }
-  explicit cell(const T& value)
+  constexpr explicit cell(const T& value)
     requires std::is_copy_constructible_v<T>
       : value_(value) {
     created();
   }
-  ~cell() {
-    if (detail::in_execution()) detail::object_destroyed(h_, this);
+  constexpr ~cell() {
+    if !consteval {
+      if (detail::in_execution()) detail::object_destroyed(h_, this);
+    }
   }
   cell(const cell&) = delete;
   cell& operator=(const cell&) = delete;
@@ -300,9 +310,11 @@ class cell {
   }
 
  private:
-  void created() {
-    if (detail::in_execution())
-      detail::object_created(h_, this, detail::object_kind::cell, 0, sizeof(T), typeid(T).name());
+  constexpr void created() {
+    if !consteval {
+      if (detail::in_execution())
+        detail::object_created(h_, this, detail::object_kind::cell, 0, sizeof(T), typeid(T).name());
+    }
   }
   T value_;
   mutable detail::handle h_;

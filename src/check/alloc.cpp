@@ -68,6 +68,9 @@ void untracked_exit() noexcept { --g_depth; }
 using ferrite::check::detail::allocate;
 using ferrite::check::detail::deallocate;
 
+// SAFETY: the replacements keep the standard contracts: allocate() returns malloc or
+// aligned_alloc memory of at least n bytes (aligned as asked) or throws bad_alloc, and
+// deallocate() frees exactly such memory, later (quarantine) when the block is tracked.
 void* operator new(std::size_t n) { return allocate(n, 0); }
 void* operator new[](std::size_t n) { return allocate(n, 0); }
 void* operator new(std::size_t n, std::align_val_t a) {

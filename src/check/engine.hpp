@@ -59,7 +59,6 @@ struct location {
   const char* type = "";
   object_kind kind = object_kind::atomic;
   bool alive = true;
-  std::uint8_t size = 0;
   // atomic: the last `count` stores, oldest first, in a ring at store_base in the pool
   std::uint32_t store_base = 0;
   std::uint8_t first = 0;
@@ -82,8 +81,6 @@ struct location {
   vclock reads{};
   std::source_location w_at{};
   std::array<std::source_location, k_max_threads> read_at{};
-  std::source_location created_at{};
-  std::source_location destroyed_at{};
   std::uint32_t id = 0;
 };
 
@@ -162,7 +159,6 @@ struct engine {
   std::uint32_t store_used = 0;
   std::vector<sc_fence_rec> sc_fences;
   std::unordered_map<const void*, alloc_rec> allocs;
-  std::vector<void*> quarantine;
   std::unordered_map<const void*, const char*> labels;
   std::vector<unsigned> change_points;  // random mode: steps where the running thread drops
   const std::function<void()>* body = nullptr;
@@ -195,6 +191,14 @@ struct engine {
   location& loc(handle& h, const void* addr, std::uint64_t raw, object_kind kind);
   std::uint32_t tick();
   store_rec& store_at(location& l, unsigned i);
+  const store_rec& store_at(const location& l, unsigned i) const;
+  /// The current thread reads store `s` with order `o`: first observation, then the clock
+  /// join (acquire) or the stash for a later acquire fence (relaxed).
+  void read_from(store_rec& s, std::memory_order o);
+  /// Partial-order reduction for a read (write) of `l`; seq_cst ones also read S. Call
+  /// before any clock join of the operation.
+  void record_read(location& l, std::memory_order o);
+  void record_write(location& l, std::memory_order o);
   unsigned coherence_floor(const location& l, const thread_rec& th, bool sc) const;
   void push_store(location& l, const store_rec& s);
   // --- reporting (report.cpp) ---

@@ -38,6 +38,26 @@ store_rec& engine::store_at(location& l, unsigned i) {
   return store_pool[l.store_base + (l.first + i) % opts.history];
 }
 
+const store_rec& engine::store_at(const location& l, unsigned i) const {
+  return store_pool[l.store_base + (l.first + i) % opts.history];
+}
+
+void engine::read_from(store_rec& s, std::memory_order o) {
+  thread_rec& th = cur();
+  if (s.seen[current] == k_never) s.seen[current] = th.clock[current];
+  (is_acquire(o) ? th.clock : th.acq_pending).join(s.release);
+}
+
+void engine::record_read(location& l, std::memory_order o) {
+  record_access(l, false);
+  if (o == std::memory_order_seq_cst) record_access(locs[0], false);
+}
+
+void engine::record_write(location& l, std::memory_order o) {
+  record_access(l, true);
+  if (o == std::memory_order_seq_cst) record_access(locs[0], false);
+}
+
 void engine::push_store(location& l, const store_rec& s) {
   ++l.stores;
   if (l.count < opts.history) {
@@ -53,7 +73,7 @@ location& engine::loc(handle& h, const void* addr, std::uint64_t raw, object_kin
   if (h.exec != exec_id) {
     // Built outside this execution (a global, or before model() ran): registered now, with
     // its current value as an initial store every thread may read.
-    object_created(h, addr, kind, raw, 8, "");
+    object_created(h, addr, kind, raw, "");
     location& l = locs[h.index];
     if (l.count != 0) store_at(l, 0).seen = vclock{};
     l.w_epoch = 0;
@@ -61,9 +81,7 @@ location& engine::loc(handle& h, const void* addr, std::uint64_t raw, object_kin
   location& l = locs[h.index];
   if (!l.alive)
     fail(failure_kind::use_after_free,
-         describe(l) + " used after it was destroyed" +
-             (l.destroyed_at.line() != 0 ? " (at " + where(l.destroyed_at) + ")" : std::string()) +
-             " or its memory was freed");
+         describe(l) + " used after it was destroyed or its memory was freed");
   return l;
 }
 
@@ -75,9 +93,8 @@ unsigned engine::coherence_floor(const location& l, const thread_rec& th, bool s
       x_hb = sc_fences[f].pos;
       break;
     }
-  auto& self = const_cast<engine&>(*this);  // store_at is a plain index computation
   for (unsigned i = l.count; i-- > 0;) {
-    const store_rec& s = self.store_at(const_cast<location&>(l), i);
+    const store_rec& s = store_at(l, i);
     // Coherence: a store this thread (or anything that happens before it) observed.
     for (unsigned u = 0; u < k_max_threads; ++u)
       if (s.seen[u] <= th.clock[u]) return i;
@@ -105,14 +122,13 @@ namespace ferrite::check::detail {
 bool in_execution() noexcept { return g_engine != nullptr && g_engine->current != k_main; }
 
 void object_created(handle& h, const void* addr, object_kind kind, std::uint64_t init_bits,
-                    unsigned size, const char* type) {
+                    const char* type) {
   engine_scope scope;
   engine& e = *g_engine;
   location l;
   l.addr = addr;
   l.kind = kind;
   l.type = type;
-  l.size = static_cast<std::uint8_t>(size);
   l.id = static_cast<std::uint32_t>(e.locs.size());
   const unsigned t = e.current;
   const std::uint32_t now = e.threads[t].clock[t];
@@ -160,8 +176,7 @@ std::uint64_t atomic_load(handle& h, const void* addr, std::uint64_t raw, std::m
   e.tick();
   const bool sc = o == std::memory_order_seq_cst;
   // Dependencies are judged on the clock before this operation's own synchronization.
-  e.record_access(l, false);
-  if (sc) e.record_access(e.locs[0], false);
+  e.record_read(l, o);
   unsigned k = l.count - 1;
   // Bounded staleness (eventual visibility): a spinning thread sees the newest store, and so
   // does one reading a location a third time in a row, stale, with no store to it in
@@ -181,8 +196,7 @@ std::uint64_t atomic_load(handle& h, const void* addr, std::uint64_t raw, std::m
     ++l.stale_streak[t];
   }
   store_rec& s = e.store_at(l, k);
-  if (s.seen[e.current] == k_never) s.seen[e.current] = th.clock[e.current];
-  (is_acquire(o) ? th.clock : th.acq_pending).join(s.release);
+  e.read_from(s, o);
   if (e.tracing)
     e.trace_op("load", &l,
                std::string(order_name(o)) + " = " + format_value(s.value) + "  (from #" +
@@ -212,12 +226,6 @@ store_rec make_store(engine& e, std::uint64_t bits, std::memory_order o) {
   return s;
 }
 
-/// Records a write access for partial-order reduction; call before any clock join.
-void record_write(engine& e, location& l, std::memory_order o) {
-  e.record_access(l, true);
-  if (o == std::memory_order_seq_cst) e.record_access(e.locs[0], false);
-}
-
 /// The shared tail of every store and successful RMW.
 void commit_store(engine& e, location& l, const store_rec& s) {
   e.push_store(l, s);
@@ -235,7 +243,7 @@ void atomic_store(handle& h, const void* addr, std::uint64_t raw, std::uint64_t 
   e.schedule();
   location& l = e.loc(h, addr, raw, object_kind::atomic);
   e.tick();
-  record_write(e, l, o);
+  e.record_write(l, o);
   commit_store(e, l, make_store(e, bits, o));
   if (e.tracing) e.trace_op("store", &l, std::string(order_name(o)) + " " + format_value(bits), at);
 }
@@ -245,11 +253,9 @@ namespace {
 /// An RMW (or successful CAS) reads the newest store and continues its release sequence.
 std::uint64_t rmw_commit(engine& e, location& l, std::uint64_t desired_or_arg, rmw_fn fn,
                          std::memory_order o) {
-  thread_rec& th = e.cur();
-  record_write(e, l, o);
+  e.record_write(l, o);
   store_rec& prev = e.store_at(l, l.count - 1u);
-  if (prev.seen[e.current] == k_never) prev.seen[e.current] = th.clock[e.current];
-  (is_acquire(o) ? th.clock : th.acq_pending).join(prev.release);
+  e.read_from(prev, o);
   const std::uint64_t old = prev.value;
   const vclock carried = prev.release;
   store_rec s = make_store(e, fn != nullptr ? fn(old, desired_or_arg) : desired_or_arg, o);
@@ -303,10 +309,8 @@ bool atomic_cas(handle& h, const void* addr, std::uint64_t raw, std::uint64_t& e
     return true;
   }
   // Failure: a load of the newest store with the failure order.
-  e.record_access(l, false);
-  if (failure == std::memory_order_seq_cst) e.record_access(e.locs[0], false);
-  if (newest.seen[e.current] == k_never) newest.seen[e.current] = th.clock[e.current];
-  (is_acquire(failure) ? th.clock : th.acq_pending).join(newest.release);
+  e.record_read(l, failure);
+  e.read_from(newest, failure);
   if (e.tracing)
     e.trace_op(what, &l,
                std::string(order_name(failure)) + " expected " + format_value(expected) + ", saw " +
@@ -323,13 +327,11 @@ void atomic_wait(handle& h, const void* addr, std::uint64_t raw, std::uint64_t o
   for (;;) {
     e.schedule();
     location& l = e.loc(h, addr, raw, object_kind::atomic);
-    thread_rec& th = e.cur();
     e.tick();
     // Like futex: the wait compares against the newest value.
     e.record_access(l, false);
     store_rec& s = e.store_at(l, l.count - 1u);
-    if (s.seen[e.current] == k_never) s.seen[e.current] = th.clock[e.current];
-    (is_acquire(o) ? th.clock : th.acq_pending).join(s.release);
+    e.read_from(s, o);
     if (e.tracing)
       e.trace_op("wait", &l,
                  std::string(order_name(o)) + " sees " + format_value(s.value) +

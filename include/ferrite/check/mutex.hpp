@@ -18,7 +18,7 @@ class mutex {
  public:
   mutex() {
     if (detail::in_execution())
-      detail::object_created(h_, this, detail::object_kind::mutex, 0, 0, "mutex");
+      detail::object_created(h_, this, detail::object_kind::mutex, 0, "mutex");
   }
   ~mutex() {
     if (detail::in_execution()) detail::object_destroyed(h_, this);
@@ -43,7 +43,7 @@ class condition_variable {
  public:
   condition_variable() {
     if (detail::in_execution())
-      detail::object_created(h_, this, detail::object_kind::condvar, 0, 0, "condition_variable");
+      detail::object_created(h_, this, detail::object_kind::condvar, 0, "condition_variable");
   }
   ~condition_variable() {
     if (detail::in_execution()) detail::object_destroyed(h_, this);

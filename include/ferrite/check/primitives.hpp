@@ -102,7 +102,7 @@ class atomic {
     static_cast<void>(at);
     if !consteval {
       if (detail::in_execution())
-        detail::object_created(h_, this, detail::object_kind::atomic, detail::to_bits(v), sizeof(T),
+        detail::object_created(h_, this, detail::object_kind::atomic, detail::to_bits(v),
                                typeid(T).name());
     }
   }
@@ -313,7 +313,7 @@ class cell {
   constexpr void created() {
     if !consteval {
       if (detail::in_execution())
-        detail::object_created(h_, this, detail::object_kind::cell, 0, sizeof(T), typeid(T).name());
+        detail::object_created(h_, this, detail::object_kind::cell, 0, typeid(T).name());
     }
   }
   T value_;

@@ -27,7 +27,7 @@ using src = std::source_location;
 bool in_execution() noexcept;
 
 void object_created(handle& h, const void* addr, object_kind kind, std::uint64_t init_bits,
-                    unsigned size, const char* type);
+                    const char* type);
 void object_destroyed(handle& h, const void* addr) noexcept;
 
 std::uint64_t atomic_load(handle& h, const void* addr, std::uint64_t raw, std::memory_order o,

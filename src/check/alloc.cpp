@@ -73,12 +73,14 @@ using ferrite::check::detail::deallocate;
 // deallocate() frees exactly such memory, later (quarantine) when the block is tracked.
 void* operator new(std::size_t n) { return allocate(n, 0); }
 void* operator new[](std::size_t n) { return allocate(n, 0); }
+// SAFETY: as above; aligned blocks come from aligned_alloc with the size rounded up.
 void* operator new(std::size_t n, std::align_val_t a) {
   return allocate(n, static_cast<std::size_t>(a));
 }
 void* operator new[](std::size_t n, std::align_val_t a) {
   return allocate(n, static_cast<std::size_t>(a));
 }
+// SAFETY: as above; the nothrow forms turn bad_alloc into nullptr.
 void* operator new(std::size_t n, const std::nothrow_t& /*tag*/) noexcept {
   try {
     return allocate(n, 0);
@@ -93,6 +95,8 @@ void* operator new[](std::size_t n, const std::nothrow_t& /*tag*/) noexcept {
     return nullptr;
   }
 }
+// SAFETY: every delete form frees a block from allocate() (malloc and aligned_alloc blocks
+// are both released by free()); size and alignment hints are not needed.
 void operator delete(void* p) noexcept { deallocate(p); }
 void operator delete[](void* p) noexcept { deallocate(p); }
 void operator delete(void* p, std::size_t /*n*/) noexcept { deallocate(p); }

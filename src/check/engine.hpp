@@ -158,7 +158,7 @@ struct engine {
   std::vector<store_rec> store_pool;
   std::uint32_t store_used = 0;
   std::vector<sc_fence_rec> sc_fences;
-  std::unordered_map<const void*, alloc_rec> allocs;
+  std::unordered_map<void*, alloc_rec> allocs;
   std::unordered_map<const void*, const char*> labels;
   std::vector<unsigned> change_points;  // random mode: steps where the running thread drops
   const std::function<void()>* body = nullptr;

@@ -356,6 +356,8 @@ void atomic_notify(handle& h, const void* addr, std::uint64_t raw, bool all, con
   e.wake(l, all);
 }
 
+// ORDERING: the model of a thread fence: acquire joins the stashed releases of earlier
+// relaxed loads, release snapshots the clock for later relaxed stores, seq_cst takes S.
 void fence(std::memory_order o, const src& at) {
   engine_scope scope;
   engine& e = *g_engine;

@@ -43,6 +43,8 @@ using size_type = small_vector_base::size_type;
   // SAFETY: count <= max_size <= PTRDIFF_MAX / elem_size (grown_capacity and the callers
   // check it), so the product cannot overflow.
   const size_type bytes = count * elem_size;
+  // SAFETY: raw storage for `count` elements; the caller constructs them before use and
+  // returns the block to deallocate() with the same size and alignment.
   if (over_aligned(align)) {
     return ::operator new(bytes, std::align_val_t{align});
   }
@@ -95,6 +97,8 @@ small_vector_heap small_vector_base::grow_trivial(const void* data, size_type me
     std::memcpy(fresh, data, size * elem.size);
   }
   if ((meta & k_heap_flag) != 0) {
+    // SAFETY: a heap buffer is always one we allocated (non-const storage); the const view
+    // was only for the copy above. Its elements were moved out, so it is freed unused.
     deallocate(const_cast<void*>(data), capacity, elem.size, elem.align);
   }
   return {fresh, new_capacity};

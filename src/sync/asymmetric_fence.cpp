@@ -42,6 +42,7 @@ bool membarrier_supported() noexcept { return probe_membarrier(); }
 
 namespace detail {
 asymmetric_fence_mode init_asymmetric_fence() noexcept { return asymmetric_fence_mode::symmetric; }
+// ORDERING: the symmetric fallback: pairs with the seq_cst fence of asymmetric_light_fence().
 void membarrier_heavy_fence() noexcept { fence(std::memory_order_seq_cst); }
 }  // namespace detail
 

@@ -242,8 +242,10 @@ class atomic {
 };
 
 /// A thread fence, modelled exactly (release, acquire, acq_rel and seq_cst fences).
+// ORDERING: the checker's model of the caller's fence (the caller's comment names its pair).
 inline void fence(memory_order o,
                   const std::source_location& at = std::source_location::current()) {
+  // ORDERING: the checker's model of the caller's fence (the caller's comment names its pair).
   if (detail::in_execution()) detail::fence(o, at);
 }
 
@@ -252,6 +254,7 @@ inline void fence(memory_order o,
 /// whose other side (membarrier) it cannot see.
 inline void compiler_fence(memory_order o,
                            const std::source_location& at = std::source_location::current()) {
+  // ORDERING: modelled as a thread fence of order `o` (see above).
   if (detail::in_execution()) detail::fence(o, at);
 }
 

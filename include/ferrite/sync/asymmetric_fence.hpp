@@ -60,8 +60,8 @@ FERRITE_COLD void membarrier_heavy_fence() noexcept;
 /// Progress: wait-free.
 FERRITE_ALWAYS_INLINE void asymmetric_light_fence() noexcept {
 #if FERRITE_TSAN || FERRITE_CHECK
-  // Neither TSan nor the model checker understands membarrier: a real seq_cst fence here,
-  // paired with the real seq_cst fence of asymmetric_heavy_fence().
+  // ORDERING: neither TSan nor the model checker understands membarrier: a real seq_cst
+  // fence here, paired with the real seq_cst fence of asymmetric_heavy_fence().
   fence(std::memory_order_seq_cst);
 #else
   // ORDERING: (F1) relaxed; the word is written once (F2 in init_asymmetric_fence) and never
@@ -70,7 +70,7 @@ FERRITE_ALWAYS_INLINE void asymmetric_light_fence() noexcept {
   const unsigned char mode = detail::asymmetric_fence_mode_word.load(std::memory_order_relaxed);
   if (mode != static_cast<unsigned char>(asymmetric_fence_mode::membarrier)) [[unlikely]] {
     if (detail::init_asymmetric_fence() != asymmetric_fence_mode::membarrier) {
-      // Symmetric mode: this fence pairs with the seq_cst fence in asymmetric_heavy_fence().
+      // ORDERING: symmetric mode: pairs with the seq_cst fence in asymmetric_heavy_fence().
       fence(std::memory_order_seq_cst);
     }
   }
@@ -89,7 +89,7 @@ FERRITE_ALWAYS_INLINE void asymmetric_light_fence() noexcept {
 /// Progress: wait-free in symmetric mode; a system call (bounded, non-blocking) otherwise.
 FERRITE_ALWAYS_INLINE void asymmetric_heavy_fence() noexcept {
 #if FERRITE_TSAN || FERRITE_CHECK
-  // Pairs with the seq_cst fence of asymmetric_light_fence() (symmetric by construction).
+  // ORDERING: pairs with the seq_cst fence of asymmetric_light_fence() (symmetric here).
   fence(std::memory_order_seq_cst);
 #else
   // ORDERING: (F3) acquire; pairs with the release CAS (F2) in init_asymmetric_fence, so a
@@ -99,7 +99,7 @@ FERRITE_ALWAYS_INLINE void asymmetric_heavy_fence() noexcept {
       detail::init_asymmetric_fence() == asymmetric_fence_mode::membarrier) {
     detail::membarrier_heavy_fence();
   } else {
-    // Symmetric mode: this fence pairs with the seq_cst fence in asymmetric_light_fence().
+    // ORDERING: symmetric mode: pairs with the seq_cst fence in asymmetric_light_fence().
     fence(std::memory_order_seq_cst);
   }
 #endif

@@ -45,6 +45,7 @@ void atomic_wait(handle& h, const void* addr, std::uint64_t raw, std::uint64_t o
                  std::memory_order o, const src& at);
 void atomic_notify(handle& h, const void* addr, std::uint64_t raw, bool all, const src& at);
 
+// ORDERING: the engine's model of a thread fence of order `o` (src/check/memory.cpp).
 void fence(std::memory_order o, const src& at);
 void spin_hint(const src& at);
 void yield_now(const src& at);

@@ -47,6 +47,8 @@ class hp_hazard_set {
     if (cap <= k_inline) {
       slots_ = inline_;
     } else {
+      // SAFETY: a nothrow array new owned by heap_; on failure slots_ stays null and valid()
+      // tells the caller the set could not be built.
       heap_.reset(new (std::nothrow) const void*[cap]);
       slots_ = heap_.get();
     }

@@ -60,6 +60,7 @@ seg_queue<T>::~seg_queue() {
       std::destroy_at(std::addressof(blk->slots[offset].value.get_mut().value));
     } else {
       // The phantom position: every element of `blk` is gone; go on to the next block.
+      // ORDERING: relaxed: the destructor runs after every other operation (precondition).
       block* const next = blk->next.load(std::memory_order_relaxed);
       delete blk;
       blk = next;
@@ -84,6 +85,7 @@ auto seg_queue<T>::claim_tail() -> claim {
     if (offset == detail::seg_block_cap) {
       // The block is used up and its last producer is installing the next one: wait.
       b.snooze();
+      // ORDERING: the reloads (Q1)/(Q2) of the first claim attempt, same pairing.
       tail = tail_->index.load(std::memory_order_acquire);  // (Q1)
       blk = tail_->block.load(std::memory_order_acquire);   // (Q2)
       continue;
@@ -103,6 +105,7 @@ auto seg_queue<T>::claim_tail() -> claim {
       }
       return claim{blk, offset};
     }
+    // ORDERING: (Q2) again after a lost claim; pairs as above.
     blk = tail_->block.load(std::memory_order_acquire);  // (Q2)
     b.spin();
   }
@@ -135,6 +138,7 @@ auto seg_queue<T>::claim_head() noexcept -> claim {
     if (offset == detail::seg_block_cap) {
       // The consumer of slot 30 is moving the head onto the next block: wait.
       b.snooze();
+      // ORDERING: the reloads (Q9)/(Q7) of the first claim attempt, same pairing.
       head = head_->index.load(std::memory_order_acquire);  // (Q9)
       blk = head_->block.load(std::memory_order_acquire);   // (Q7)
       continue;
@@ -159,6 +163,7 @@ auto seg_queue<T>::claim_head() noexcept -> claim {
       if (offset + 1 == detail::seg_block_cap) install_head_block(blk, new_head);
       return claim{blk, offset};
     }
+    // ORDERING: (Q7) again after a lost claim; pairs as above.
     blk = head_->block.load(std::memory_order_acquire);  // (Q7)
     b.spin();
   }

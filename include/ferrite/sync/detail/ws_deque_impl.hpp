@@ -57,7 +57,8 @@ void ws_deque<T>::emplace(Args&&... args) {
     if (b - o.cached_top > r->mask) r = grow(r, o.cached_top, b);
   }
   const stored s = make_stored(std::forward<Args>(args)...);  // a throw leaves no trace
-  r->at(b).store(s);                                          // (S1)
+  // ORDERING: (S1) relaxed slot store (ws_deque_ring), published by the release store (D3).
+  r->at(b).store(s);
   // ORDERING: (D3) release (the paper's release fence + relaxed store, folded); pairs with
   // the acquire load (D8) of thieves: the slot words (S1), and the box's contents, written
   // above (and by every earlier push) happen before a thief that sees b + 1 reads them.

@@ -409,6 +409,8 @@ class mpmc_queue {
   }
 
   static slot* allocate_slots(std::uint64_t count) {
+    // SAFETY: raw, slot-aligned storage for `count` slots, constructed just below and
+    // released with the matching aligned operator delete.
     void* raw = ::operator new(slot_bytes(count), std::align_val_t{slot_alignment});
     auto* const slots = static_cast<slot*>(raw);
     // SAFETY: `raw` is fresh storage for `count` slots, aligned for slot; constructing an

@@ -262,6 +262,8 @@ class spsc_queue {
   }
 
   static slot* allocate_slots(size_type count) {
+    // SAFETY: raw, slot-aligned storage for `count` slots, constructed just below and
+    // released with the matching aligned operator delete.
     void* raw = ::operator new(slot_bytes(count), std::align_val_t{slot_alignment});
     // SAFETY: `raw` is fresh storage for `count` slots, aligned for slot; construction of a
     // cell of a union with an empty constructor cannot throw.

@@ -214,6 +214,7 @@ class treiber_stack {
     // Node memory comes from, and returns to, a per-thread cache (the reclaimer's `delete`
     // lands here too), so steady push/pop traffic does not reach malloc.
     // `final`: every `new node` asks for exactly sizeof(node), the cache's block size.
+    // SAFETY: the cache hands out blocks of sizeof(node) aligned for node (node_cache<node>).
     static void* operator new(std::size_t /*size*/) { return detail::node_cache<node>::allocate(); }
     static void operator delete(void* p) noexcept { detail::node_cache<node>::deallocate(p); }
     // Written by the popper that wins the CAS on this node, read by nobody else.

@@ -97,6 +97,8 @@ class node_cache {
     tls_.hooked = true;
   }
 
+  // SAFETY: raw storage of sizeof(Node) with Node's alignment; node's class operator new
+  // constructs into it and deallocate() returns it with the matching operator delete.
   static void* allocate_upstream() {
     if constexpr (alignof(Node) > __STDCPP_DEFAULT_NEW_ALIGNMENT__) {
       return ::operator new(sizeof(Node), std::align_val_t{alignof(Node)});

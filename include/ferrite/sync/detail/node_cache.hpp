@@ -103,6 +103,7 @@ class node_cache {
     if constexpr (alignof(Node) > __STDCPP_DEFAULT_NEW_ALIGNMENT__) {
       return ::operator new(sizeof(Node), std::align_val_t{alignof(Node)});
     } else {
+      // SAFETY: as above, default-aligned.
       return ::operator new(sizeof(Node));
     }
   }

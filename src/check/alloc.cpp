@@ -50,7 +50,7 @@ void deallocate(void* p) noexcept {
       const auto* hi = lo + it->second.size;
       for (location& l : e->locs) {
         const auto* a = static_cast<const char*>(l.addr);
-        if (a >= lo && a < hi) l.alive = false;
+        if (a >= lo && a < hi) e->location_died(l);
       }
       return;  // quarantined until the execution ends
     }

@@ -79,6 +79,8 @@ bool engine::run_one() {
   current = k_main;
   pos = 0;
   preemptions = 0;
+  sleep = 0;
+  pruned = false;
   steps = 0;
   events = 0;
   s_counter = 0;
@@ -143,7 +145,7 @@ bool engine::advance() {
         return true;
       }
     } else {
-      mask todo = static_cast<mask>(n.backtrack & ~n.done & n.enabled);
+      mask todo = static_cast<mask>(n.backtrack & ~n.done & n.enabled & ~n.sleep);
       while (todo != 0) {
         const auto q = static_cast<unsigned>(__builtin_ctz(todo));
         todo = static_cast<mask>(todo & ~bit(q));
@@ -231,7 +233,7 @@ void mutex_lock(handle& h, const void* addr, const src& at) {
   engine_scope scope;
   engine& e = *g_engine;
   for (;;) {
-    e.schedule();
+    e.schedule({e.loc_index(h, addr, 0, object_kind::mutex), true, false});
     location& m = e.loc(h, addr, 0, object_kind::mutex);
     e.tick();
     e.record_access(m, true);
@@ -251,7 +253,7 @@ void mutex_lock(handle& h, const void* addr, const src& at) {
 bool mutex_try_lock(handle& h, const void* addr, const src& at) {
   engine_scope scope;
   engine& e = *g_engine;
-  e.schedule();
+  e.schedule({e.loc_index(h, addr, 0, object_kind::mutex), true, false});
   location& m = e.loc(h, addr, 0, object_kind::mutex);
   e.tick();
   e.record_access(m, true);
@@ -264,7 +266,7 @@ bool mutex_try_lock(handle& h, const void* addr, const src& at) {
 void mutex_unlock(handle& h, const void* addr, const src& at) {
   engine_scope scope;
   engine& e = *g_engine;
-  e.schedule();
+  e.schedule({e.loc_index(h, addr, 0, object_kind::mutex), true, false});
   location& m = e.loc(h, addr, 0, object_kind::mutex);
   e.tick();
   release_mutex(e, m);
@@ -291,7 +293,7 @@ void condvar_wait(handle& cv, const void* cv_addr, handle& m, const void* m_addr
 void condvar_notify(handle& cv, const void* cv_addr, bool all, const src& at) {
   engine_scope scope;
   engine& e = *g_engine;
-  e.schedule();
+  e.schedule({e.loc_index(cv, cv_addr, 0, object_kind::condvar), true, false});
   location& c = e.loc(cv, cv_addr, 0, object_kind::condvar);
   e.tick();
   e.record_access(c, true);
@@ -387,6 +389,7 @@ report explore(const options& opts, const std::function<void()>& fn) {
   r.message = e->message;
   r.trace = e->trace;
   r.max_depth = e->max_depth;
+  r.pruned = e->pruned_runs;
   if (r.failure != failure_kind::none && r.token.empty()) r.token = opts.replay;
   set_contract_handler(previous);
   g_engine = nullptr;

@@ -86,6 +86,25 @@ struct location {
 
 enum class tstate : std::uint8_t { runnable, blocked, finished };
 
+/// What a thread does right after its scheduling point, for sleep sets: the location it
+/// accesses and how. `loc == k_never` means unknown (spawn, join, blocking waits): such an
+/// operation is treated as dependent with every other.
+struct next_op {
+  std::uint32_t loc = k_never;
+  bool write = true;
+  bool sc = false;  // a seq_cst access also reads S (location 0); seq_cst fences write it
+};
+
+/// Whether running `a` and `b` in either order could give different results (DPOR's
+/// dependency relation, the same one record_access applies).
+inline bool dependent(const next_op& a, const next_op& b) noexcept {
+  if (a.loc == k_never || b.loc == k_never) return true;
+  if (a.loc == b.loc && (a.write || b.write)) return true;
+  const bool a_s = a.sc || a.loc == 0;  // location 0 is S: only fences access it directly
+  const bool b_s = b.sc || b.loc == 0;
+  return a_s && b_s && ((a.loc == 0 && a.write) || (b.loc == 0 && b.write));
+}
+
 struct thread_rec {
   fcontext ctx = nullptr;
   void (*fn)(void*) = nullptr;
@@ -101,6 +120,7 @@ struct thread_rec {
   vclock acq_pending{};  // releases read by relaxed loads (an acquire fence joins them)
   const char* blocked_on = "";
   std::uint32_t blocked_loc = k_never;
+  next_op next{};  // the operation it runs when next scheduled
   int join_target = -1;
   unsigned priority = 0;  // random mode
   stack_pool::stack stack{};
@@ -117,6 +137,7 @@ struct node {
   std::uint8_t prev = 0;   // sched: the thread that reached this point
   bool prev_can_continue = false;
   std::uint8_t preemptions = 0;  // before this node
+  mask sleep = 0;  // sched, unbounded search: threads whose runs from here are covered
 };
 
 struct sc_fence_rec {
@@ -150,6 +171,9 @@ struct engine {
   unsigned switch_from = k_main;
   fcontext main_ctx = nullptr;
   std::uint32_t cur_node = 0;
+  mask sleep = 0;                 // sleep set (Godefroid) after the running step
+  bool pruned = false;            // every enabled thread slept: the rest of this run adds nothing
+  std::uint64_t pruned_runs = 0;  // runs that coasted to their end once pruned
   unsigned preemptions = 0;
   std::uint64_t steps = 0;
   std::uint32_t events = 0;
@@ -175,7 +199,16 @@ struct engine {
   bool run_one();
   bool advance();
   // --- scheduling (sched.cpp) ---
-  void schedule();
+  /// The scheduling point before the current thread's next operation `op`.
+  void schedule(next_op op = {});
+  /// Sleep sets apply to the unbounded exhaustive search only: with a preemption bound a
+  /// sleeping thread's covered runs may have cost a different number of preemptions.
+  bool sleep_sets() const noexcept {
+    return exhaustive && opts.dpor && opts.preemption_bound < 0 && !replaying_token;
+  }
+  void update_sleep(const node& n, unsigned next);
+  /// `l` died (destroyed or its memory freed): threads sleeping on an access to it wake.
+  void location_died(location& l) noexcept;
   void block(const char* why, std::uint32_t loc);
   std::string deadlock_message() const;
   [[noreturn]] void finish_thread();
@@ -189,6 +222,8 @@ struct engine {
   mask enabled_mask() const;
   // --- memory model (memory.cpp) ---
   location& loc(handle& h, const void* addr, std::uint64_t raw, object_kind kind);
+  /// The index of the location of `h`, registered now if it is new to this execution.
+  std::uint32_t loc_index(handle& h, const void* addr, std::uint64_t raw, object_kind kind);
   std::uint32_t tick();
   store_rec& store_at(location& l, unsigned i);
   const store_rec& store_at(const location& l, unsigned i) const;

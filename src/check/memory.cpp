@@ -69,7 +69,7 @@ void engine::push_store(location& l, const store_rec& s) {
   }
 }
 
-location& engine::loc(handle& h, const void* addr, std::uint64_t raw, object_kind kind) {
+std::uint32_t engine::loc_index(handle& h, const void* addr, std::uint64_t raw, object_kind kind) {
   if (h.exec != exec_id) {
     // Built outside this execution (a global, or before model() ran): registered now, with
     // its current value as an initial store every thread may read.
@@ -78,7 +78,11 @@ location& engine::loc(handle& h, const void* addr, std::uint64_t raw, object_kin
     if (l.count != 0) store_at(l, 0).seen = vclock{};
     l.w_epoch = 0;
   }
-  location& l = locs[h.index];
+  return h.index;
+}
+
+location& engine::loc(handle& h, const void* addr, std::uint64_t raw, object_kind kind) {
+  location& l = locs[loc_index(h, addr, raw, kind)];
   if (!l.alive)
     fail(failure_kind::use_after_free,
          describe(l) + " used after it was destroyed or its memory was freed");
@@ -162,7 +166,7 @@ void object_destroyed(handle& h, const void* addr) noexcept {
   location& l = e.locs[h.index];
   if (l.addr != addr || !l.alive) return;
   if (l.kind == object_kind::cell) cell_access(h, addr, true, {});
-  l.alive = false;
+  e.location_died(l);
   if (e.tracing) e.trace_op("destroy", &l, "", {});
 }
 
@@ -170,11 +174,11 @@ std::uint64_t atomic_load(handle& h, const void* addr, std::uint64_t raw, std::m
                           const src& at) {
   engine_scope scope;
   engine& e = *g_engine;
-  e.schedule();
+  const bool sc = o == std::memory_order_seq_cst;
+  e.schedule({e.loc_index(h, addr, raw, object_kind::atomic), false, sc});
   location& l = e.loc(h, addr, raw, object_kind::atomic);
   thread_rec& th = e.cur();
   e.tick();
-  const bool sc = o == std::memory_order_seq_cst;
   // Dependencies are judged on the clock before this operation's own synchronization.
   e.record_read(l, o);
   unsigned k = l.count - 1;
@@ -240,7 +244,8 @@ void atomic_store(handle& h, const void* addr, std::uint64_t raw, std::uint64_t 
                   std::memory_order o, const src& at) {
   engine_scope scope;
   engine& e = *g_engine;
-  e.schedule();
+  e.schedule(
+      {e.loc_index(h, addr, raw, object_kind::atomic), true, o == std::memory_order_seq_cst});
   location& l = e.loc(h, addr, raw, object_kind::atomic);
   e.tick();
   e.record_write(l, o);
@@ -270,7 +275,8 @@ std::uint64_t atomic_rmw(handle& h, const void* addr, std::uint64_t raw, rmw_fn 
                          std::uint64_t arg, std::memory_order o, const char* name, const src& at) {
   engine_scope scope;
   engine& e = *g_engine;
-  e.schedule();
+  e.schedule(
+      {e.loc_index(h, addr, raw, object_kind::atomic), true, o == std::memory_order_seq_cst});
   location& l = e.loc(h, addr, raw, object_kind::atomic);
   e.tick();
   const std::uint64_t old = rmw_commit(e, l, arg, fn, o);
@@ -287,7 +293,8 @@ bool atomic_cas(handle& h, const void* addr, std::uint64_t raw, std::uint64_t& e
                 std::memory_order failure, const src& at) {
   engine_scope scope;
   engine& e = *g_engine;
-  e.schedule();
+  e.schedule({e.loc_index(h, addr, raw, object_kind::atomic), true,
+              success == std::memory_order_seq_cst || failure == std::memory_order_seq_cst});
   location& l = e.loc(h, addr, raw, object_kind::atomic);
   thread_rec& th = e.cur();
   e.tick();
@@ -325,7 +332,7 @@ void atomic_wait(handle& h, const void* addr, std::uint64_t raw, std::uint64_t o
   engine_scope scope;
   engine& e = *g_engine;
   for (;;) {
-    e.schedule();
+    e.schedule({e.loc_index(h, addr, raw, object_kind::atomic), false, false});
     location& l = e.loc(h, addr, raw, object_kind::atomic);
     e.tick();
     // Like futex: the wait compares against the newest value.
@@ -346,7 +353,7 @@ void atomic_wait(handle& h, const void* addr, std::uint64_t raw, std::uint64_t o
 void atomic_notify(handle& h, const void* addr, std::uint64_t raw, bool all, const src& at) {
   engine_scope scope;
   engine& e = *g_engine;
-  e.schedule();
+  e.schedule({e.loc_index(h, addr, raw, object_kind::atomic), true, false});
   location& l = e.loc(h, addr, raw, object_kind::atomic);
   e.tick();
   e.record_access(l, true);
@@ -363,7 +370,7 @@ void fence(std::memory_order o, const src& at) {
   engine& e = *g_engine;
   if (o == std::memory_order_relaxed) return;
   if (o == std::memory_order_seq_cst) {
-    e.schedule();
+    e.schedule({0, true, false});  // location 0 is S
     e.tick();
   }
   thread_rec& th = e.cur();

@@ -158,9 +158,13 @@ const char* to_string(failure_kind k) noexcept {
 }
 
 std::string report::summary() const {
-  char buf[160];
-  std::snprintf(buf, sizeof buf, "%llu executions in %.3f s, longest %llu operations%s",
-                static_cast<unsigned long long>(executions), seconds,
+  char pruned_text[64] = "";
+  if (pruned != 0)
+    std::snprintf(pruned_text, sizeof pruned_text, " (%llu cut short by sleep sets)",
+                  static_cast<unsigned long long>(pruned));
+  char buf[224];
+  std::snprintf(buf, sizeof buf, "%llu executions%s in %.3f s, longest %llu operations%s",
+                static_cast<unsigned long long>(executions), pruned_text, seconds,
                 static_cast<unsigned long long>(max_depth),
                 ok() ? (complete ? " (complete)" : " (bounded by the options)") : "");
   return buf;

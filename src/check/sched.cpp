@@ -44,7 +44,8 @@ unsigned default_choice(mask enabled, unsigned prev, bool prev_can_continue) {
 
 }  // namespace
 
-void engine::schedule() {
+void engine::schedule(next_op op) {
+  if (current < nthreads) cur().next = op;
   if (++steps > opts.max_steps)
     fail(failure_kind::livelock,
          "no progress: " + std::to_string(opts.max_steps) +
@@ -76,7 +77,18 @@ void engine::schedule() {
     fresh.prev = static_cast<std::uint8_t>(prev);
     fresh.prev_can_continue = can_continue;
     fresh.preemptions = static_cast<std::uint8_t>(std::min(preemptions, 255U));
-    unsigned pick = default_choice(enabled, prev, can_continue);
+    // Sleep sets: a sleeping thread's runs from here are equivalent to runs already explored.
+    // When every enabled thread sleeps, so is every continuation: the run coasts to its end
+    // (so destructors run and the test's own state stays consistent for the next run) with
+    // no alternatives and no backtrack points.
+    if (pruned || (sleep_sets() && (enabled & ~sleep) == 0)) {
+      if (!pruned) ++pruned_runs;
+      pruned = true;
+      sleep = enabled;
+    }
+    const mask awake = pruned ? enabled : static_cast<mask>(enabled & ~sleep);
+    fresh.sleep = sleep;
+    unsigned pick = default_choice(awake, prev, can_continue && (awake & bit(prev)) != 0);
     if (!exhaustive) {
       // PCT: the highest-priority enabled thread runs.
       unsigned best = k_max_threads;
@@ -101,7 +113,33 @@ void engine::schedule() {
     threads[next].priority = static_cast<unsigned>(change_points.size());
   }
   cur_node = index;
+  if (sleep_sets() && !pruned) update_sleep(*n, next);
   if (next != current) switch_to(next);
+}
+
+void engine::update_sleep(const node& n, unsigned next) {
+  // Threads tried here before `next` are covered too; any of them (or an older sleeper)
+  // whose next operation is independent of `next`'s keeps sleeping through `next`'s step.
+  // A spinning thread wakes at once: another thread's progress changes what it may do.
+  mask s = static_cast<mask>((n.sleep | n.done) & ~bit(next));
+  for (mask m = s; m != 0; m = static_cast<mask>(m & (m - 1))) {
+    const unsigned t = lowest(m);
+    if (threads[t].yielded || dependent(threads[t].next, threads[next].next))
+      s = static_cast<mask>(s & ~bit(t));
+  }
+  sleep = s;
+}
+
+void engine::location_died(location& l) noexcept {
+  l.alive = false;
+  // For DPOR the end of an object is a write: an access by another thread that is not
+  // ordered with it must also be tried after it (where it is a use after free). Cells need
+  // no such point: their race detection sees an unordered access in either order.
+  if (current < nthreads && l.kind != object_kind::cell) record_access(l, true);
+  for (mask m = sleep; m != 0; m = static_cast<mask>(m & (m - 1))) {
+    const unsigned t = lowest(m);
+    if (threads[t].next.loc == l.id) sleep = static_cast<mask>(sleep & ~bit(t));
+  }
 }
 
 void engine::switch_to(unsigned t) {
@@ -193,7 +231,8 @@ unsigned engine::choose(unsigned count) {
   }
   node fresh;
   fresh.sched = false;
-  fresh.count = static_cast<std::uint8_t>(count);
+  // A coasting run (pruned) takes the first alternative and records none to try.
+  fresh.count = static_cast<std::uint8_t>(pruned ? 1 : count);
   fresh.chosen = exhaustive ? 0 : static_cast<std::uint8_t>(rng() % count);
   path.push_back(fresh);
   ++pos;
@@ -223,7 +262,7 @@ void engine::add_backtrack(std::uint32_t j, unsigned q) {
 void engine::record_access(location& l, bool write) {
   const unsigned t = current;
   const thread_rec& th = threads[t];
-  if (exhaustive && opts.dpor && !replaying_token) {
+  if (exhaustive && opts.dpor && !replaying_token && !pruned) {
     for (unsigned u = 0; u < nthreads; ++u) {
       if (u == t) continue;
       std::uint32_t j = k_never;

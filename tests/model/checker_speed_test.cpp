@@ -14,6 +14,7 @@
 #include "ferrite/core/atomic.hpp"
 #include "ferrite/core/contract.hpp"
 #include "model_support.hpp"
+#include "speed_shapes.hpp"
 
 namespace {
 
@@ -23,31 +24,7 @@ using std::memory_order_acquire;
 using std::memory_order_relaxed;
 using std::memory_order_release;
 
-// ---- Treiber stack, nodes freed only after every thread has finished ----------------------
-
-struct tnode {
-  explicit tnode(int v) : value(v) {}
-  ferrite::cell<int> value;
-  ferrite::cell<tnode*> next;
-};
-
-struct treiber {
-  ferrite::atomic<tnode*> head{nullptr};
-  void push(tnode* n) {
-    tnode* h = head.load(memory_order_relaxed);
-    do {
-      n->next.with_mut([h](tnode** p) { *p = h; });
-    } while (!head.compare_exchange_weak(h, n, memory_order_release, memory_order_relaxed));
-  }
-  tnode* pop() {
-    tnode* h = head.load(memory_order_acquire);
-    while (h != nullptr &&
-           !head.compare_exchange_weak(h, h->next.with([](tnode* const* p) { return *p; }),
-                                       memory_order_acquire, memory_order_acquire)) {
-    }
-    return h;
-  }
-};
+// ---- Treiber stack ------------------------------------------------------------------------
 
 void treiber_shape(unsigned threads) {
   treiber s;
@@ -79,59 +56,6 @@ TEST(checker_speed, treiber_3_threads_bound_2) {
 }
 
 // ---- Vyukov bounded MPMC queue ------------------------------------------------------------
-
-template <std::size_t N>
-struct vyukov {
-  struct slot {
-    ferrite::atomic<std::size_t> turn{0};
-    ferrite::cell<int> value{0};
-  };
-  std::array<slot, N> slots;
-  ferrite::atomic<std::size_t> enqueue_pos{0};
-  ferrite::atomic<std::size_t> dequeue_pos{0};
-
-  vyukov() {
-    for (std::size_t i = 0; i < N; ++i) slots[i].turn.store(i, memory_order_relaxed);
-  }
-  bool try_push(int v) {
-    std::size_t pos = enqueue_pos.load(memory_order_relaxed);
-    for (;;) {
-      slot& s = slots[pos % N];
-      const std::size_t turn = s.turn.load(memory_order_acquire);
-      if (turn == pos) {
-        if (enqueue_pos.compare_exchange_weak(pos, pos + 1, memory_order_relaxed,
-                                              memory_order_relaxed)) {
-          s.value.with_mut([v](int* p) { *p = v; });
-          s.turn.store(pos + 1, memory_order_release);
-          return true;
-        }
-      } else if (turn < pos) {
-        return false;  // full
-      } else {
-        pos = enqueue_pos.load(memory_order_relaxed);
-      }
-    }
-  }
-  bool try_pop(int& v) {
-    std::size_t pos = dequeue_pos.load(memory_order_relaxed);
-    for (;;) {
-      slot& s = slots[pos % N];
-      const std::size_t turn = s.turn.load(memory_order_acquire);
-      if (turn == pos + 1) {
-        if (dequeue_pos.compare_exchange_weak(pos, pos + 1, memory_order_relaxed,
-                                              memory_order_relaxed)) {
-          v = s.value.with([](const int* p) { return *p; });
-          s.turn.store(pos + N, memory_order_release);
-          return true;
-        }
-      } else if (turn < pos + 1) {
-        return false;  // empty
-      } else {
-        pos = dequeue_pos.load(memory_order_relaxed);
-      }
-    }
-  }
-};
 
 void mpmc_shape(unsigned producers, unsigned consumers) {
   vyukov<2> q;

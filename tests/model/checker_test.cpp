@@ -122,6 +122,26 @@ TEST(checker, double_free_is_reported) {
 
 #pragma GCC diagnostic pop
 
+TEST(checker, free_unordered_with_another_threads_access_is_found) {
+  // The first execution runs the load before the delete; partial-order reduction must treat
+  // the delete as a write so the other order (a use after free) is explored too.
+  for (const int bound : {2, -1}) {
+    expect_failure(
+        failure_kind::use_after_free,
+        [] {
+          auto* a = new ferrite::atomic<int>(1);
+          ferrite::atomic<int> other{0};
+          ferrite::thread t([&] {
+            other.store(1, memory_order_relaxed);
+            delete a;
+          });
+          static_cast<void>(a->load(memory_order_relaxed));
+          t.join();
+        },
+        fixed_options(bound));
+  }
+}
+
 TEST(checker, spin_without_progress_is_a_livelock) {
   options o = fixed_options();
   o.max_steps = 2000;

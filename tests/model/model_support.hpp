@@ -13,9 +13,13 @@
 
 namespace ferrite::check::testing {
 
+#ifndef FERRITE_MODEL_DEFAULT_BOUND
+#define FERRITE_MODEL_DEFAULT_BOUND 2  // the zoo is built a second time with -1 (unbounded)
+#endif
+
 /// Options of the zoo and unit tests: fixed in code (no environment), so the expected
 /// outcomes do not depend on how CI sets FERRITE_CHECK_PREEMPTIONS.
-inline options fixed_options(int preemption_bound = 2) {
+inline options fixed_options(int preemption_bound = FERRITE_MODEL_DEFAULT_BOUND) {
   options o;
   o.preemption_bound = preemption_bound;
   o.verbose = std::getenv("FERRITE_CHECK_VERBOSE") != nullptr;

@@ -78,6 +78,7 @@ struct report {
   std::string trace;    ///< the failing execution, one line per operation
   std::string token;    ///< FERRITE_CHECK_REPLAY value that reruns the failing execution
   std::uint64_t executions = 0;
+  std::uint64_t pruned = 0;     ///< of those, cut short by sleep sets (unbounded search)
   std::uint64_t max_depth = 0;  ///< most operations in one execution
   double seconds = 0;
   bool complete = false;  ///< exhaustive search finished (not cut by max_executions)

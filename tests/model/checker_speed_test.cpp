@@ -80,9 +80,9 @@ TEST(checker_speed, vyukov_mpmc_cap2_2p2c_bound_2) {
   expect_pass([] { mpmc_shape(2, 2); });
 }
 
-/// Two threads, each pushing its own item and popping one, `rounds` times. Two rounds (the
-/// shape of Relacy's 27M-execution unbounded search) did not finish in 600 s (276M executions
-/// explored): the unbounded target is open, see docs/check.md.
+/// Two threads, each pushing its own item and popping one, `rounds` times. One round is the
+/// size of Relacy's 27M-execution unbounded search (42.5M executions without reduction here);
+/// two rounds unbounded are still out of reach (value choices; see docs/check.md).
 template <int rounds>
 void mpmc_two_threads() {
   vyukov<2> q;

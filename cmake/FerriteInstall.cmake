@@ -25,4 +25,5 @@ write_basic_package_version_file(${PROJECT_BINARY_DIR}/ferriteConfigVersion.cmak
   COMPATIBILITY SameMinorVersion)
 install(FILES ${PROJECT_BINARY_DIR}/ferriteConfig.cmake
   ${PROJECT_BINARY_DIR}/ferriteConfigVersion.cmake
+  ${PROJECT_SOURCE_DIR}/cmake/FerriteModelTest.cmake
   DESTINATION ${CMAKE_INSTALL_LIBDIR}/cmake/ferrite)

@@ -95,6 +95,32 @@ TEST(seg_queue_model, one_producer_one_consumer) {
   });
 }
 
+/// Three consumers and one element: a consumer may claim below a tail another consumer read
+/// (seen_tail) without reloading the tail, and the consumer that inherits its head must still
+/// not read a tail behind that head (it would claim a position nobody pushed and wait for it
+/// forever). Found as a livelock when seen_tail is read relaxed instead of acquire.
+TEST(seg_queue_model, claim_below_a_tail_another_consumer_read) {
+  expect_pass([] {
+    seg_queue<int> q;
+    ledger l;
+    ferrite::thread producer([&] { push_as(q, l, 1, 1); });
+    ferrite::thread c1([&] {
+      fifo_view view;
+      try_take(q, l, view);
+    });
+    ferrite::thread c2([&] {
+      fifo_view view;
+      try_take(q, l, view);
+    });
+    fifo_view view;
+    try_take(q, l, view);
+    producer.join();
+    c1.join();
+    c2.join();
+    drain(q, l, view);
+  });
+}
+
 /// Two producers race on the tail (a thread and the main thread) and two consumers on the
 /// head (a thread and the main thread, after its push).
 TEST(seg_queue_model, two_producers_two_consumers) {

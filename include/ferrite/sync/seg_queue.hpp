@@ -84,6 +84,9 @@ template <class T>
 struct seg_end {
   atomic<std::uint64_t> index{0};
   atomic<seg_block<T>*> block{nullptr};
+  /// Head end only: a tail index some consumer read earlier (a lower bound of the tail, as
+  /// the tail only grows), so consumers that trail the producers skip the tail's line.
+  atomic<std::uint64_t> seen_tail{0};
 };
 
 }  // namespace detail

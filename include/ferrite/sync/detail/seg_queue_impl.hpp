@@ -28,6 +28,8 @@
 //          (Q10)/(Q18) -> (Q9)  a consumer's head carries the tail its writer saw, so (Q11)
 //                               never reads a tail behind the head (coherence)
 //          (Q19) <-> (Q20)/(Q21) every reader is done with the block before it is freed
+//          (Q23) -> (Q22)       a consumer may claim below a tail another consumer read
+//                               (seen_tail), without reloading the tail
 //
 // crossbeam makes the index CASes SeqCst and puts a SeqCst fence before the tail load (Q11).
 // Nothing here needs a total order: the emptiness check needs only that (Q11) never reads a
@@ -144,12 +146,23 @@ auto seg_queue<T>::claim_head() noexcept -> claim {
       continue;
     }
     std::uint64_t new_head = head + detail::seg_one;
-    if ((new_head & detail::seg_has_next) == 0) {
+    // ORDERING: (Q22) acquire; pairs with (Q23): a tail index some consumer read by (Q11),
+    // never ahead of the real tail. If it is ahead of the head, a producer has claimed the
+    // head's position and the claim needs no fresher tail. Acquire keeps (Q10)'s chain
+    // intact: the consumer that inherits our head through (Q10) also happens after that
+    // (Q11), so its own (Q11) is never behind its head. The position's data is ordered by
+    // (Q8)/(Q12) as always.
+    const std::uint64_t seen = head_->seen_tail.load(std::memory_order_acquire);
+    if ((new_head & detail::seg_has_next) == 0 &&
+        (head >> detail::seg_shift) >= (seen >> detail::seg_shift)) {
       // ORDERING: (Q11) relaxed: only compared with the head; (Q9) makes it no older than the
       // tail the head's writer saw, so it is never behind the head. The data of the position
       // we may claim is ordered by the slot's `written` flag (Q8)/(Q12), not by the tail.
       const std::uint64_t tail = tail_->index.load(std::memory_order_relaxed);
       if ((head >> detail::seg_shift) == (tail >> detail::seg_shift)) return claim{nullptr, 0};
+      // ORDERING: (Q23) release; pairs with (Q22). A racing consumer may store an older
+      // tail, which is still a lower bound read the same way.
+      head_->seen_tail.store(tail, std::memory_order_release);
       // The tail is in a later block: every slot of this one is claimed by a producer.
       if (((head >> detail::seg_shift) / detail::seg_lap) !=
           ((tail >> detail::seg_shift) / detail::seg_lap)) {

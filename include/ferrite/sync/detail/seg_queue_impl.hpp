@@ -146,12 +146,11 @@ auto seg_queue<T>::claim_head() noexcept -> claim {
       continue;
     }
     std::uint64_t new_head = head + detail::seg_one;
-    // ORDERING: (Q22) acquire; pairs with (Q23): a tail index some consumer read by (Q11),
-    // never ahead of the real tail. If it is ahead of the head, a producer has claimed the
-    // head's position and the claim needs no fresher tail. Acquire keeps (Q10)'s chain
-    // intact: the consumer that inherits our head through (Q10) also happens after that
-    // (Q11), so its own (Q11) is never behind its head. The position's data is ordered by
-    // (Q8)/(Q12) as always.
+    // A tail some consumer read by (Q11): never ahead of the real tail, so if it is ahead of
+    // the head, a producer has claimed the head's position and no fresher tail is needed.
+    // ORDERING: (Q22) acquire; pairs with (Q23). It keeps (Q10)'s chain intact: whoever
+    // inherits our head through (Q10) also happens after that (Q11), so its own (Q11) is
+    // never behind its head (see the seg_queue model test claim_below_a_tail...).
     const std::uint64_t seen = head_->seen_tail.load(std::memory_order_acquire);
     if ((new_head & detail::seg_has_next) == 0 &&
         (head >> detail::seg_shift) >= (seen >> detail::seg_shift)) {

@@ -14,8 +14,9 @@
 //               slots; blocking push/pop) and seg_queue (unbounded) vs boost queue,
 //               moodycamel ConcurrentQueue, tbb concurrent_bounded_queue and concurrent_queue,
 //               libcds MSQueue<HP>
-//   mpsc/2p1c   the mpmc set plus ferrite mpsc_queue (new/delete per element, recycling,
-//               and the intrusive queue over nodes allocated before the run)
+//   mpsc/2p1c   the mpmc set plus ferrite mpsc_queue (default blocks, 128 slots for u64, with
+//               recycling off and on; blocks of 32 and 256) and the intrusive queue over nodes
+//               allocated before the run
 //
 // Every non-blocking queue is driven the same way: a failed try_push/try_pop spins with
 // pause for 64 attempts, then yields (the machine may have fewer cores than threads).
@@ -166,9 +167,12 @@ struct ferrite_seg : simple_handles<ferrite_seg> {
   bool try_pop(u64& v) { return q.try_pop(v); }
 };
 
-template <ferrite::sync::mpsc_recycling R>
-struct ferrite_mpsc : simple_handles<ferrite_mpsc<R>> {
-  ferrite::sync::mpsc_queue<u64> q{R};
+/// Unbounded: push never fails (blocks of BlockSize slots; with recycling off one used block
+/// is kept as a spare, with it on every used block is reused).
+template <ferrite::sync::mpsc_recycling R,
+          std::size_t BlockSize = ferrite::sync::mpsc_queue<u64>::block_size>
+struct ferrite_mpsc : simple_handles<ferrite_mpsc<R, BlockSize>> {
+  ferrite::sync::mpsc_queue<u64, std::allocator<u64>, BlockSize> q{R};
   bool try_push(u64 v) {
     q.push(v);
     return true;
@@ -430,8 +434,11 @@ void add_mpmc_set(const std::string& workload, unsigned p, unsigned c) {
 #endif
   add_mpmc_set("mpmc/1p1c", 1, 1);
   add_mpmc_set("mpmc/2p2c", 2, 2);
-  add<ferrite_mpsc<ferrite::sync::mpsc_recycling::off>>("mpsc/2p1c", "ferrite_mpsc", 2, 1);
-  add<ferrite_mpsc<ferrite::sync::mpsc_recycling::on>>("mpsc/2p1c", "ferrite_mpsc_recycling", 2, 1);
+  using ferrite::sync::mpsc_recycling;
+  add<ferrite_mpsc<mpsc_recycling::off>>("mpsc/2p1c", "ferrite_mpsc", 2, 1);
+  add<ferrite_mpsc<mpsc_recycling::on>>("mpsc/2p1c", "ferrite_mpsc_recycling", 2, 1);
+  add<ferrite_mpsc<mpsc_recycling::off, 32>>("mpsc/2p1c", "ferrite_mpsc_block32", 2, 1);
+  add<ferrite_mpsc<mpsc_recycling::off, 256>>("mpsc/2p1c", "ferrite_mpsc_block256", 2, 1);
   add<ferrite_mpsc_intrusive>("mpsc/2p1c", "ferrite_mpsc_intrusive_prealloc", 2, 1);
   add_mpmc_set("mpsc/2p1c", 2, 1);
   return true;

@@ -1,14 +1,20 @@
 // SPDX-License-Identifier: Apache-2.0
-// Model tests of sync::mpsc_queue and sync::intrusive_mpsc_queue under ferrite::check: two
-// producers, one consumer; every element is popped exactly once, FIFO per producer; pop()
-// waits out the inconsistent window (a producer between its exchange and its link) and
-// returns false only when nothing is left; nodes are freed exactly once (the checker reports
-// leaks, double frees and use after free of a node).
+// Model tests of sync::mpsc_queue (blocks of slots) and sync::intrusive_mpsc_queue under
+// ferrite::check. mpsc_queue runs with blocks shrunk to 2 slots (and 1), so that a handful of
+// pushes crosses block boundaries and the checker explores: producer against producer on the
+// claim word (fetch_add, overshoot and the wait for the next lap); the next block's
+// preparation (producer of slot 0) racing its install (producer of the last slot) on the
+// link; a producer preempted between its claim and finding its block, which then walks back
+// along `prev`; the consumer against a producer's publication (empty vs inconsistent); and the
+// consumer freeing or recycling a used block (spare) while producers prepare the next ones.
+// Every element is popped exactly once, FIFO per producer; the checker reports use after free
+// of a block, leaks, double frees and races on slot cells.
 #include <gtest/gtest.h>
 
 #include <array>
 #include <cstddef>
 #include <memory>
+#include <stdexcept>
 
 #include "ferrite/check.hpp"
 #include "ferrite/core/atomic.hpp"
@@ -20,6 +26,10 @@ namespace {
 
 using namespace ferrite::check::testing;  // NOLINT(google-build-using-namespace)
 using ferrite::sync::mpsc_pop_result;
+
+/// mpsc_queue<int> with blocks of B slots.
+template <std::size_t B>
+using small_queue = ferrite::sync::mpsc_queue<int, std::allocator<int>, B>;
 
 /// The consumer's view: values are producer * 10 + sequence number (1, 2, ...). Checks that
 /// each value comes once and that each producer's values come in order. Bookkeeping only
@@ -38,11 +48,12 @@ struct fifo_check {
   }
 };
 
-/// Producer 1 pushes 11, 12; producer 2 pushes 21. The consumer try_pops twice while they
-/// run (try_pop may report empty in the inconsistent window), then pops the rest.
+/// Producer 1 pushes 11, 12; producer 2 pushes 21: three claims over blocks of 2, so one
+/// boundary install (and the preparation of two blocks). The consumer try_pops twice while
+/// they run (try_pop may report the inconsistent state), then drains.
 TEST(mpsc_queue_model, two_producers_try_pop_then_drain) {
   expect_pass([] {
-    ferrite::sync::mpsc_queue<int> q;
+    small_queue<2> q;
     fifo_check check;
     ferrite::thread p1([&] {
       q.push(11);
@@ -62,12 +73,115 @@ TEST(mpsc_queue_model, two_producers_try_pop_then_drain) {
   });
 }
 
-/// pop() concurrent with the producers: it spins over the inconsistent window instead of
-/// reporting it, and returns false only when the queue is empty (tail_ is the stub). The
-/// consumer pops until it has seen both elements.
+/// Blocks of 1: every push is the last slot of its block, so every claim installs, and the
+/// other producer's claim overshoots whenever it lands between a claim and its install.
+TEST(mpsc_queue_model, every_push_installs) {
+  expect_pass([] {
+    small_queue<1> q;
+    fifo_check check;
+    ferrite::thread p1([&] { q.push(11); });
+    ferrite::thread p2([&] {
+      q.push(21);
+      q.push(22);
+    });
+    int v = 0;
+    if (q.try_pop(v)) check.take(v);
+    p1.join();
+    p2.join();
+    while (q.pop(v)) check.take(v);
+    FERRITE_ASSERT(check.total == 3, "an element was lost");
+  });
+}
+
+/// Producer 1's single claim (slot 0 of the first block) can be preempted before it finds its
+/// block while producer 2 fills the rest of that block and the next one (installing two
+/// blocks): producer 1 then reads the newest block from tail.blk and walks back along `prev`.
+/// The consumer pops concurrently, so the blocks it frees race the walk.
+TEST(mpsc_queue_model, preempted_claim_walks_back) {
+  expect_pass([] {
+    small_queue<2> q;
+    fifo_check check;
+    ferrite::thread p1([&] { q.push(11); });
+    ferrite::thread p2([&] {
+      q.push(21);
+      q.push(22);
+      q.push(23);
+    });
+    int v = 0;
+    if (q.try_pop(v)) check.take(v);
+    p1.join();
+    p2.join();
+    while (q.pop(v)) check.take(v);
+    FERRITE_ASSERT(check.total == 4, "an element was lost");
+  });
+}
+
+/// The consumer pops while two producers cross two boundaries: it retires the first block
+/// (pushing it on the free list, or freeing it when recycling is off and the list is full)
+/// while the producer of slot 0 of the second block links the third, maybe taking that very
+/// block from the free list. Both recycling modes.
+void retire_races_preparation(ferrite::sync::mpsc_recycling recycling) {
+  expect_pass([recycling] {
+    small_queue<2> q(recycling);
+    fifo_check check;
+    ferrite::thread p1([&] {
+      q.push(11);
+      q.push(12);
+    });
+    ferrite::thread p2([&] {
+      q.push(21);
+      q.push(22);
+    });
+    for (int i = 0; i < 3; ++i) {
+      int v = 0;  // try_pop_state: its read of the claim word is explored too
+      if (q.try_pop_state(v) == mpsc_pop_result::item) check.take(v);
+    }
+    p1.join();
+    p2.join();
+    int v = 0;
+    while (q.pop(v)) check.take(v);
+    FERRITE_ASSERT(check.total == 4, "an element was lost");
+  });
+}
+
+TEST(mpsc_queue_model, retire_races_preparation_recycling_off) {
+  retire_races_preparation(ferrite::sync::mpsc_recycling::off);
+}
+
+TEST(mpsc_queue_model, retire_races_preparation_recycling_on) {
+  retire_races_preparation(ferrite::sync::mpsc_recycling::on);
+}
+
+/// Recycling on, warmed up on one thread so that the free list holds three blocks: the
+/// producer of the next slot 0 takes the whole list and links it ahead; the installers then
+/// install those blocks one by one (writing their headers) while the consumer retires blocks
+/// onto the emptied list.
+TEST(mpsc_queue_model, recycled_list_linked_ahead) {
+  expect_pass([] {
+    small_queue<2> q(ferrite::sync::mpsc_recycling::on);
+    int v = 0;
+    for (int i = 0; i < 6; ++i) q.push(i);
+    for (int i = 0; i < 6; ++i) FERRITE_ASSERT(q.try_pop(v) && v == i);
+    fifo_check check;
+    ferrite::thread p1([&] {
+      q.push(11);
+      q.push(12);
+    });
+    ferrite::thread p2([&] { q.push(21); });
+    for (int i = 0; i < 3; ++i)
+      if (q.try_pop(v)) check.take(v);
+    p1.join();
+    p2.join();
+    while (q.pop(v)) check.take(v);
+    FERRITE_ASSERT(check.total == 3, "an element was lost");
+  });
+}
+
+/// pop() concurrent with the producers: it waits out a claimed but unpublished slot instead
+/// of reporting it, and returns false only when the queue is empty.
 TEST(mpsc_queue_model, blocking_pop_rides_out_inconsistent_state) {
   expect_pass([] {
-    ferrite::sync::mpsc_queue<int> q;
+    small_queue<2> q;
     fifo_check check;
     ferrite::thread p1([&] { q.push(11); });
     ferrite::thread p2([&] { q.push(21); });
@@ -87,35 +201,72 @@ TEST(mpsc_queue_model, blocking_pop_rides_out_inconsistent_state) {
 }
 
 /// try_pop_state distinguishes empty from inconsistent: `empty` is reported only when every
-/// push that happened before the call has been popped; here the producer's push happens
-/// before the flag the consumer acquires, so after seeing the flag it never sees `empty`
-/// until it has popped the element.
+/// push that happened before the call has been popped. Here the push happens before the flag
+/// the consumer acquires, on the second slot of a block (the installing one) after another
+/// producer's claim of the first: the consumer sees the element, or (while the other producer
+/// has not published the slot before it) the inconsistent state, never empty.
 TEST(mpsc_queue_model, empty_only_when_nothing_pushed_is_left) {
   expect_pass([] {
-    ferrite::sync::mpsc_queue<int> q;
+    small_queue<2> q;
     ferrite::atomic<bool> pushed{false};
+    ferrite::thread other([&] { q.push(21); });
     ferrite::thread producer([&] {
       q.push(11);
       pushed.store(true, std::memory_order_release);
     });
     if (pushed.load(std::memory_order_acquire)) {
       int v = 0;
-      FERRITE_ASSERT(q.try_pop_state(v) == mpsc_pop_result::item && v == 11,
-                     "a completed push was not visible");
+      const mpsc_pop_result r = q.try_pop_state(v);
+      FERRITE_ASSERT(r != mpsc_pop_result::empty, "a completed push was not visible");
+      FERRITE_ASSERT(r == mpsc_pop_result::inconsistent || v == 11 || v == 21);
     }
+    other.join();
     producer.join();
   });
 }
 
-/// Elements owning heap memory, some left in the queue: ~mpsc_queue destroys them and frees
-/// every node once.
+/// A throwing constructor after the claim: the slot is skipped, the queue is unchanged, and
+/// the consumer passes over it (also when it is the installing slot of a block of 2).
+TEST(mpsc_queue_model, throwing_constructor_skips_its_slot) {
+  struct may_throw {
+    explicit may_throw(int v) : value(v) {
+      if (v < 0) throw std::runtime_error("ctor");
+    }
+    int value;
+  };
+  expect_pass([] {
+    ferrite::sync::mpsc_queue<may_throw, std::allocator<may_throw>, 2> q;
+    fifo_check check;
+    ferrite::thread p1([&] {
+      try {
+        q.emplace(-1);
+      } catch (const std::runtime_error&) {
+      }
+      q.emplace(11);
+    });
+    ferrite::thread p2([&] { q.emplace(21); });
+    may_throw out(0);
+    if (q.try_pop(out)) check.take(out.value);
+    p1.join();
+    p2.join();
+    while (q.pop(out)) check.take(out.value);
+    FERRITE_ASSERT(check.total == 2, "an element was lost");
+    FERRITE_ASSERT(q.empty());
+  });
+}
+
+/// Elements owning heap memory, some left in the queue across a boundary: ~mpsc_queue
+/// destroys them, and frees every block (the prepared and the spare ones too) once.
 TEST(mpsc_queue_model, owned_elements_destroyed_once) {
   expect_pass([] {
-    ferrite::sync::mpsc_queue<std::unique_ptr<int>> q;
+    ferrite::sync::mpsc_queue<std::unique_ptr<int>, std::allocator<std::unique_ptr<int>>, 2> q;
     ferrite::thread p1([&] { q.push(std::make_unique<int>(1)); });
-    ferrite::thread p2([&] { q.push(std::make_unique<int>(2)); });
+    ferrite::thread p2([&] {
+      q.push(std::make_unique<int>(2));
+      q.push(std::make_unique<int>(3));
+    });
     std::unique_ptr<int> out;
-    if (q.try_pop(out)) FERRITE_ASSERT(out != nullptr && (*out == 1 || *out == 2));
+    if (q.try_pop(out)) FERRITE_ASSERT(out != nullptr && *out >= 1 && *out <= 3);
     p1.join();
     p2.join();
   });

@@ -1,10 +1,12 @@
 // SPDX-License-Identifier: Apache-2.0
-// Tests of mpsc_queue<T> and intrusive_mpsc_queue<Node, &Node::next>: FIFO and the empty
-// state on one thread, move-only elements, a throwing constructor leaving the queue unchanged
-// (and leaking nothing), destruction of the elements left, an allocator that sees every node
-// returned; then 4-producer stress runs (oversubscribed on small machines) where every item
-// arrives exactly once and in order per producer, through try_pop and through pop(), and an
-// intrusive run that recycles its nodes through the queue.
+// Tests of mpsc_queue<T> (a list of blocks of slots) and intrusive_mpsc_queue<Node, &Node::next>:
+// FIFO and the empty state on one thread across block boundaries for block sizes 1, 2, 3 and 32;
+// move-only elements; throwing constructors at every offset of a block (the slot is skipped,
+// the queue is unchanged, nothing leaks); destruction of the elements left and of every block;
+// block recycling (steady traffic stops allocating); then stress runs with 4 and 8 producers
+// (oversubscribed on small machines) where every item arrives exactly once and in order per
+// producer, through try_pop and through pop(), with tiny blocks (install races, the `prev`
+// walk), counted elements and throwing constructors; and intrusive runs.
 #include "ferrite/sync/mpsc_queue.hpp"
 
 #include <gtest/gtest.h>
@@ -16,6 +18,7 @@
 #include <memory>
 #include <stdexcept>
 #include <thread>
+#include <type_traits>
 #include <utility>
 #include <vector>
 
@@ -28,31 +31,92 @@ using ferrite::sync::mpsc_pop_result;
 using ferrite::sync::mpsc_queue;
 
 using ferrite_test::counted;
-using ferrite_test::may_throw;
 
-// std::allocator that counts live allocations (shared by all rebound copies).
+#if FERRITE_TSAN
+constexpr std::uint32_t k_scale = 4;  // TSan runs about 10x slower: keep each test short
+#else
+constexpr std::uint32_t k_scale = 16;
+#endif
+
+// std::allocator that counts live allocations and allocation calls (shared by rebound copies).
+struct alloc_counters {
+  std::atomic<std::int64_t> live{0};
+  std::atomic<std::int64_t> calls{0};
+};
+
 template <class T>
 struct counting_allocator {
   using value_type = T;
-  std::atomic<std::int64_t>* live;
+  alloc_counters* counters;
 
-  explicit counting_allocator(std::atomic<std::int64_t>* counter) noexcept : live(counter) {}
+  explicit counting_allocator(alloc_counters* c) noexcept : counters(c) {}
   template <class U>
-  counting_allocator(const counting_allocator<U>& o) noexcept : live(o.live) {}  // NOLINT
+  counting_allocator(const counting_allocator<U>& o) noexcept : counters(o.counters) {}  // NOLINT
 
   T* allocate(std::size_t n) {
-    live->fetch_add(static_cast<std::int64_t>(n));
+    counters->live.fetch_add(static_cast<std::int64_t>(n));
+    counters->calls.fetch_add(1);
     return std::allocator<T>().allocate(n);
   }
   void deallocate(T* p, std::size_t n) noexcept {
-    live->fetch_sub(static_cast<std::int64_t>(n));
+    counters->live.fetch_sub(static_cast<std::int64_t>(n));
     std::allocator<T>().deallocate(p, n);
   }
   template <class U>
   bool operator==(const counting_allocator<U>& o) const noexcept {
-    return live == o.live;
+    return counters == o.counters;
   }
 };
+
+template <class T, std::size_t B>
+using counted_blocks_queue = mpsc_queue<T, counting_allocator<T>, B>;
+
+// A counted value whose constructor throws when asked to.
+struct throwing_value : counted {
+  throwing_value(std::uint64_t v, bool fail)
+      : counted(fail ? throw std::runtime_error("ctor") : v) {}
+};
+
+// ---- one thread --------------------------------------------------------------------------
+
+template <class B>
+class MpscQueueBlocks : public ::testing::Test {};
+using block_sizes =
+    ::testing::Types<std::integral_constant<std::size_t, 1>, std::integral_constant<std::size_t, 2>,
+                     std::integral_constant<std::size_t, 3>,
+                     std::integral_constant<std::size_t, 32>>;
+TYPED_TEST_SUITE(MpscQueueBlocks, block_sizes);
+
+// Bursts of every length from 1 to 70, draining part of each, so that the consumer and the
+// producer cross block boundaries at every offset; blocks are recycled through the spare.
+TYPED_TEST(MpscQueueBlocks, FifoAcrossBlockBoundaries) {
+  alloc_counters blocks;
+  {
+    counted_blocks_queue<std::uint64_t, TypeParam::value> q{
+        counting_allocator<std::uint64_t>(&blocks)};
+    EXPECT_TRUE(q.empty());
+    std::uint64_t out = 0;
+    EXPECT_EQ(q.try_pop_state(out), mpsc_pop_result::empty);
+    std::uint64_t next_push = 0;
+    std::uint64_t next_pop = 0;
+    for (std::uint64_t burst = 1; burst <= 70; ++burst) {
+      for (std::uint64_t i = 0; i < burst; ++i) q.push(next_push++);
+      EXPECT_FALSE(q.empty());
+      for (std::uint64_t i = 0; i < burst / 2 + 1 && next_pop < next_push; ++i) {
+        ASSERT_EQ(q.try_pop_state(out), mpsc_pop_result::item);
+        EXPECT_EQ(out, next_pop++);
+      }
+    }
+    while (q.try_pop(out)) EXPECT_EQ(out, next_pop++);
+    EXPECT_EQ(next_pop, next_push);
+    EXPECT_TRUE(q.empty());
+    EXPECT_EQ(q.try_pop_state(out), mpsc_pop_result::empty);
+    EXPECT_FALSE(q.pop(out));
+    // Nothing queued: the consumer's block, at most one prepared block and the spare.
+    EXPECT_LE(blocks.live.load(), 3);
+  }
+  EXPECT_EQ(blocks.live.load(), 0);
+}
 
 TEST(MpscQueue, FifoAndEmpty) {
   mpsc_queue<int> q;
@@ -71,6 +135,9 @@ TEST(MpscQueue, FifoAndEmpty) {
   q.emplace(5);
   ASSERT_TRUE(q.pop(out));
   EXPECT_EQ(out, 5);
+  static_assert(mpsc_queue<int>::block_size == 128, "about 2 KiB of 16-byte slots");
+  static_assert(mpsc_queue<std::uint64_t>::block_size == 128);
+  static_assert(mpsc_queue<char[200]>::block_size == 32, "at least 32 slots");
 }
 
 TEST(MpscQueue, MoveOnlyElements) {
@@ -82,55 +149,148 @@ TEST(MpscQueue, MoveOnlyElements) {
   EXPECT_EQ(*out, 1);
   ASSERT_TRUE(q.try_pop(out));
   EXPECT_EQ(*out, 2);
+  EXPECT_FALSE(q.try_pop(out));
+  q.push(std::make_unique<int>(3));  // left in the queue: the destructor frees it (ASan)
 }
 
-TEST(MpscQueue, ThrowingConstructorLeavesTheQueueUnchanged) {
-  std::atomic<std::int64_t> nodes{0};
-  {
-    mpsc_queue<may_throw, counting_allocator<may_throw>> q{ferrite::sync::mpsc_recycling::off,
-                                                           counting_allocator<may_throw>(&nodes)};
-    q.emplace(false);
-    EXPECT_THROW(q.emplace(true), std::runtime_error);
-    EXPECT_EQ(nodes.load(), 2) << "the stub and one element; the failed node was freed";
-    may_throw out(false);
-    EXPECT_TRUE(q.try_pop(out));
-    EXPECT_FALSE(q.try_pop(out));
-  }
-  EXPECT_EQ(nodes.load(), 0);
-}
-
-TEST(MpscQueue, DestructorDestroysTheElementsLeftAndFreesEveryNode) {
-  std::atomic<std::int64_t> nodes{0};
+// Blocks of 4; every third emplace throws, so throws land on the preparer's slot 0, the
+// installer's last slot and the slots between. The failed ones never come out, the others come
+// out in order, and every element and block is freed.
+TEST(MpscQueue, ThrowingConstructorSkipsTheSlotAtEveryOffset) {
+  alloc_counters blocks;
   counted::live = 0;
   {
-    mpsc_queue<counted, counting_allocator<counted>> q{ferrite::sync::mpsc_recycling::off,
-                                                       counting_allocator<counted>(&nodes)};
-    for (std::uint64_t i = 0; i < 10; ++i) q.emplace(i);
-    counted out(0);
-    for (int i = 0; i < 4; ++i) ASSERT_TRUE(q.try_pop(out));
-    EXPECT_EQ(counted::live.load(), 7);  // 6 queued + out
-    EXPECT_EQ(nodes.load(), 7);          // 6 + the stub
+    counted_blocks_queue<throwing_value, 4> q{counting_allocator<throwing_value>(&blocks)};
+    std::uint64_t thrown = 0;
+    std::vector<std::uint64_t> expected;
+    for (std::uint64_t i = 0; i < 40; ++i) {
+      const bool fail = i % 3 == 1;
+      try {
+        q.emplace(i, fail);
+        expected.push_back(i);
+      } catch (const std::runtime_error&) {
+        ++thrown;
+      }
+      EXPECT_FALSE(q.empty());  // claimed slots (skipped or not) are not popped yet
+    }
+    EXPECT_EQ(thrown, 13U);
+    EXPECT_EQ(counted::live.load(), static_cast<std::int64_t>(expected.size()));
+    throwing_value out(0, false);
+    for (std::uint64_t v : expected) {
+      ASSERT_EQ(q.try_pop_state(out), mpsc_pop_result::item);
+      EXPECT_EQ(out.value, v);
+    }
+    EXPECT_EQ(q.try_pop_state(out), mpsc_pop_result::empty);
+    EXPECT_TRUE(q.empty());
+    // A throw leaves the queue usable, also when the last push threw.
+    EXPECT_THROW(q.emplace(100, true), std::runtime_error);
+    EXPECT_FALSE(q.try_pop(out));
+    q.emplace(101, false);
+    ASSERT_TRUE(q.try_pop(out));
+    EXPECT_EQ(out.value, 101U);
   }
   EXPECT_EQ(counted::live.load(), 0);
-  EXPECT_EQ(nodes.load(), 0);
+  EXPECT_EQ(blocks.live.load(), 0);
 }
 
-// 4 producers push (producer, seq); the consumer checks exactly-once and per-producer order.
-void mpsc_stress(bool use_pop, std::uint32_t per_producer) {
-  constexpr std::uint32_t producers = 4;
-  struct item {
-    std::uint32_t producer;
-    std::uint32_t seq;
+TEST(MpscQueue, DestructorDestroysTheElementsLeftAndFreesEveryBlock) {
+  alloc_counters blocks;
+  counted::live = 0;
+  {
+    counted_blocks_queue<counted, 32> q{counting_allocator<counted>(&blocks)};
+    for (std::uint64_t i = 0; i < 100; ++i) q.emplace(i);
+    EXPECT_EQ(blocks.live.load(), 5);  // 4 blocks hold 100 elements, and one is prepared
+    counted out(0);
+    for (std::uint64_t i = 0; i < 40; ++i) {
+      ASSERT_TRUE(q.try_pop(out));
+      EXPECT_EQ(out.value, i);
+    }
+    EXPECT_EQ(counted::live.load(), 61);  // 60 queued + out
+  }
+  EXPECT_EQ(counted::live.load(), 0);
+  EXPECT_EQ(blocks.live.load(), 0);
+}
+
+// Recycling off (the default): steady one-in-one-out traffic reuses the one spare block and
+// allocates nothing; bursts larger than a block allocate, but an idle queue keeps at most 3.
+TEST(MpscQueue, RecyclingOffKeepsOneSpare) {
+  alloc_counters blocks;
+  counted_blocks_queue<std::uint64_t, 32> q{counting_allocator<std::uint64_t>(&blocks)};
+  std::uint64_t out = 0;
+  for (std::uint64_t i = 0; i < 10'000; ++i) {
+    q.push(i);
+    ASSERT_TRUE(q.try_pop(out));
+    ASSERT_EQ(out, i);
+  }
+  EXPECT_LE(blocks.calls.load(), 3) << "steady traffic should cycle through the spare";
+  for (std::uint64_t round = 0; round < 100; ++round) {
+    for (std::uint64_t i = 0; i < 1000; ++i) q.push(i);
+    for (std::uint64_t i = 0; i < 1000; ++i) {
+      ASSERT_TRUE(q.try_pop(out));
+      ASSERT_EQ(out, i);
+    }
+    ASSERT_LE(blocks.live.load(), 3) << "idle: the consumer's block, one linked ahead, a spare";
+  }
+}
+
+// Recycling on: every used block is kept, so after the first burst of each size nothing is
+// allocated again.
+TEST(MpscQueue, RecyclingOnKeepsEveryBlock) {
+  alloc_counters blocks;
+  counted_blocks_queue<std::uint64_t, 32> q{ferrite::sync::mpsc_recycling::on,
+                                            counting_allocator<std::uint64_t>(&blocks)};
+  std::uint64_t out = 0;
+  auto burst = [&](std::uint64_t n) {
+    for (std::uint64_t i = 0; i < n; ++i) q.push(i);
+    for (std::uint64_t i = 0; i < n; ++i) {
+      ASSERT_TRUE(q.try_pop(out));
+      ASSERT_EQ(out, i);
+    }
   };
-  mpsc_queue<item> q;
+  burst(1000);  // 32 blocks of 32
+  const std::int64_t warm = blocks.calls.load();
+  EXPECT_GE(warm, 32);
+  for (int round = 0; round < 100; ++round) burst(round % 2 == 0 ? 1000 : 40);
+  EXPECT_EQ(blocks.calls.load(), warm) << "a warm recycling queue should not allocate";
+  EXPECT_EQ(blocks.live.load(), warm) << "and it keeps every block";
+}
+
+// ---- threads -----------------------------------------------------------------------------
+
+struct item {
+  std::uint32_t producer;
+  std::uint32_t seq;
+};
+
+// Checks per-producer FIFO and exactly-once delivery on the consumer side.
+struct order_check {
+  explicit order_check(std::uint32_t producers) : next(producers, 0) {}
+  void take(const item& it) {
+    if (it.producer >= next.size() || it.seq != next[it.producer]) {
+      ++errors;
+    } else {
+      ++next[it.producer];
+    }
+  }
+  std::vector<std::uint32_t> next;
+  std::uint64_t errors = 0;
+};
+
+// `producers` threads push (producer, seq) after a common start; the consumer checks
+// exactly-once and per-producer order.
+template <std::size_t B>
+void mpsc_stress(std::uint32_t producers, bool use_pop, std::uint32_t per_producer) {
+  mpsc_queue<item, std::allocator<item>, B> q;
+  std::atomic<bool> go{false};
   std::vector<std::thread> threads;
   for (std::uint32_t p = 0; p < producers; ++p) {
-    threads.emplace_back([&q, p, per_producer] {
+    threads.emplace_back([&q, &go, p, per_producer] {
+      while (!go.load(std::memory_order_acquire)) std::this_thread::yield();
       for (std::uint32_t s = 0; s < per_producer; ++s) q.push(item{p, s});
     });
   }
-  std::vector<std::uint32_t> next(producers, 0);
-  std::uint64_t errors = 0;
+  go.store(true, std::memory_order_release);
+  order_check check(producers);
   std::uint64_t inconsistent = 0;
   for (std::uint64_t got = 0; got < std::uint64_t{producers} * per_producer;) {
     item it{};
@@ -147,24 +307,97 @@ void mpsc_stress(bool use_pop, std::uint32_t per_producer) {
       continue;
     }
     ++got;
-    if (it.seq != next[it.producer]) ++errors;
-    next[it.producer] = it.seq + 1;
+    check.take(it);
   }
   for (auto& t : threads) t.join();
-  EXPECT_EQ(errors, 0U);
-  for (std::uint32_t p = 0; p < producers; ++p) EXPECT_EQ(next[p], per_producer);
+  EXPECT_EQ(check.errors, 0U);
+  for (std::uint32_t p = 0; p < producers; ++p) EXPECT_EQ(check.next[p], per_producer);
   EXPECT_TRUE(q.empty());
+  item extra{};
+  EXPECT_FALSE(q.try_pop(extra)) << "an item nobody pushed";
   ::testing::Test::RecordProperty("inconsistent_observed", static_cast<int>(inconsistent));
 }
 
-TEST(MpscQueueStress, FourProducersTryPop) { mpsc_stress(false, 50'000); }
-TEST(MpscQueueStress, FourProducersPop) { mpsc_stress(true, 50'000); }
+TEST(MpscQueueStress, FourProducersTryPop) {
+  mpsc_stress<mpsc_queue<item>::block_size>(4, false, 4'000 * k_scale);  // the default blocks
+}
+TEST(MpscQueueStress, FourProducersTryPopBlocksOf32) { mpsc_stress<32>(4, false, 4'000 * k_scale); }
+TEST(MpscQueueStress, EightProducersPop) { mpsc_stress<32>(8, true, 2'000 * k_scale); }
+// Tiny blocks: a boundary every other push, so overshoots, late preparers, installs racing
+// preparations and producers walking back along `prev` after a preemption all happen often.
+TEST(MpscQueueStress, FourProducersBlocksOfTwo) { mpsc_stress<2>(4, false, 2'000 * k_scale); }
+TEST(MpscQueueStress, EightProducersBlocksOfOne) { mpsc_stress<1>(8, true, 1'000 * k_scale); }
+TEST(MpscQueueStress, EightProducersBlocksOfThree) { mpsc_stress<3>(8, false, 1'000 * k_scale); }
 
-// Leftovers under concurrency: the consumer stops before the producers finish.
+// Counted elements, some of whose constructors throw, from 4 producers into blocks of 4: the
+// consumer sees exactly the ones that did not throw, in order per producer, and every
+// constructed element is destroyed once (live count back to 0).
+TEST(MpscQueueStress, ThrowingConstructorsUnderContention) {
+  constexpr std::uint32_t producers = 4;
+  const std::uint32_t per_producer = 2'000 * k_scale;
+  auto fails = [](std::uint32_t p, std::uint32_t s) { return (s + p) % 5 == 0; };
+  counted::live = 0;
+  std::atomic<std::uint64_t> thrown{0};
+  {
+    mpsc_queue<throwing_value, std::allocator<throwing_value>, 4> q;
+    std::atomic<bool> go{false};
+    std::vector<std::thread> threads;
+    for (std::uint32_t p = 0; p < producers; ++p) {
+      threads.emplace_back([&, p] {
+        while (!go.load(std::memory_order_acquire)) std::this_thread::yield();
+        for (std::uint32_t s = 0; s < per_producer; ++s) {
+          try {
+            q.emplace(std::uint64_t{p} << 32 | s, fails(p, s));
+          } catch (const std::runtime_error&) {
+            thrown.fetch_add(1);
+          }
+        }
+      });
+    }
+    go.store(true, std::memory_order_release);
+    std::vector<std::uint32_t> next(producers, 0);
+    auto skip_failed = [&](std::uint32_t p) {
+      while (next[p] < per_producer && fails(p, next[p])) ++next[p];
+    };
+    for (std::uint32_t p = 0; p < producers; ++p) skip_failed(p);
+    std::uint64_t errors = 0;
+    std::uint64_t expected_items = 0;
+    for (std::uint32_t p = 0; p < producers; ++p) {
+      for (std::uint32_t s = 0; s < per_producer; ++s) expected_items += fails(p, s) ? 0U : 1U;
+    }
+    throwing_value out(0, false);
+    for (std::uint64_t got = 0; got < expected_items;) {
+      if (!q.pop(out)) {
+        std::this_thread::yield();
+        continue;
+      }
+      ++got;
+      const auto p = static_cast<std::uint32_t>(out.value >> 32);
+      const auto s = static_cast<std::uint32_t>(out.value);
+      if (p >= producers || s != next[p]) {
+        ++errors;
+        continue;
+      }
+      ++next[p];
+      skip_failed(p);
+    }
+    for (auto& t : threads) t.join();
+    EXPECT_EQ(errors, 0U);
+    for (std::uint32_t p = 0; p < producers; ++p) EXPECT_EQ(next[p], per_producer);
+    EXPECT_FALSE(q.try_pop(out)) << "a skipped slot came out";
+    EXPECT_EQ(thrown.load(), std::uint64_t{producers} * per_producer - expected_items);
+    EXPECT_EQ(counted::live.load(), 1);  // `out`
+  }
+  EXPECT_EQ(counted::live.load(), 0);
+}
+
+// Leftovers under concurrency: the consumer stops before the producers finish, so the queue
+// is destroyed holding elements across many blocks (and maybe a prepared one).
 TEST(MpscQueueStress, DestructionWithItemsLeftAfterConcurrentUse) {
+  alloc_counters blocks;
   counted::live = 0;
   {
-    mpsc_queue<counted> q;
+    counted_blocks_queue<counted, 8> q{counting_allocator<counted>(&blocks)};
     std::vector<std::thread> producers;
     for (int p = 0; p < 4; ++p) {
       producers.emplace_back([&q] {
@@ -174,100 +407,36 @@ TEST(MpscQueueStress, DestructionWithItemsLeftAfterConcurrentUse) {
     counted out(0);
     for (int popped = 0; popped < 10'000;) popped += q.pop(out) ? 1 : 0;
     for (auto& t : producers) t.join();
+    EXPECT_EQ(counted::live.load(), 10'001);
   }
   EXPECT_EQ(counted::live.load(), 0);
+  EXPECT_EQ(blocks.live.load(), 0);
 }
 
-// ---- node recycling -----------------------------------------------------------------------
-
-// A stateless allocator (so recycling is allowed) counting allocations of its own type.
-template <class T>
-struct global_counting_allocator {
-  using value_type = T;
-  static inline std::atomic<std::int64_t> allocations{0};
-
-  global_counting_allocator() = default;
-  template <class U>
-  global_counting_allocator(const global_counting_allocator<U>& /*other*/) noexcept {}  // NOLINT
-
-  T* allocate(std::size_t n) {
-    allocations.fetch_add(1);
-    return std::allocator<T>().allocate(n);
-  }
-  void deallocate(T* p, std::size_t n) noexcept { std::allocator<T>().deallocate(p, n); }
-  template <class U>
-  bool operator==(const global_counting_allocator<U>& /*other*/) const noexcept {
-    return true;
-  }
-};
-
-struct recycled_item {  // a type of its own: this thread's node cache starts empty
-  std::uint64_t value;
-};
-
-TEST(MpscQueue, RecyclingReusesNodes) {
-  using queue = mpsc_queue<recycled_item, global_counting_allocator<recycled_item>>;
-  static_assert(queue::can_recycle);
-  static_assert(!mpsc_queue<int, counting_allocator<int>>::can_recycle);
-  using node_alloc_count = std::atomic<std::int64_t>;
-  node_alloc_count& allocations =
-      global_counting_allocator<ferrite::sync::detail::mpsc_node<recycled_item>>::allocations;
-  const std::int64_t before = allocations.load();
-  {
-    queue q(ferrite::sync::mpsc_recycling::on);
-    recycled_item out{};
-    for (std::uint64_t i = 0; i < 1000; ++i) {
-      q.push(recycled_item{i});
-      q.push(recycled_item{i + 1});
-      ASSERT_TRUE(q.try_pop(out));
-      EXPECT_EQ(out.value, i);
-      ASSERT_TRUE(q.try_pop(out));
-      EXPECT_EQ(out.value, i + 1);
-    }
-  }
-  EXPECT_LE(allocations.load() - before, 2 * queue::recycle_batch + 4)
-      << "2000 pushes should reuse nodes after the first batches";
-}
-
-// 4 producers (fresh threads: their node caches are freed when they exit) through a
-// recycling queue: exactly once, in order per producer; ASan checks no node leaks. The
-// producers stay at most ~512 items ahead of the consumer, so nodes really circulate
-// (consumer batch -> free stack -> a producer's cache -> the queue) while TSan watches.
-TEST(MpscQueueStress, FourProducersRecycling) {
-  constexpr std::uint32_t producers = 4;
-  constexpr std::uint32_t per_producer = 50'000;
-  struct item {
-    std::uint32_t producer;
-    std::uint32_t seq;
-  };
-  mpsc_queue<item> q(ferrite::sync::mpsc_recycling::on);
+// A push that happens before a pop is seen by it: try_pop never reports empty (or
+// inconsistent) for an element whose push completed before the consumer looked, across many
+// block boundaries (blocks of 2).
+TEST(MpscQueueStress, PopAfterPushIsNeverEmpty) {
+  mpsc_queue<std::uint64_t, std::allocator<std::uint64_t>, 2> q;
+  const std::uint64_t rounds = std::uint64_t{1'000} * k_scale;
   std::atomic<std::uint64_t> pushed{0};
   std::atomic<std::uint64_t> popped{0};
-  std::vector<std::thread> threads;
-  for (std::uint32_t p = 0; p < producers; ++p) {
-    threads.emplace_back([&, p] {
-      for (std::uint32_t s = 0; s < per_producer; ++s) {
-        while (pushed.load() > popped.load() + 512) std::this_thread::yield();
-        q.push(item{p, s});
-        pushed.fetch_add(1);
-      }
-    });
-  }
-  std::vector<std::uint32_t> next(producers, 0);
-  std::uint64_t errors = 0;
-  for (std::uint64_t got = 0; got < std::uint64_t{producers} * per_producer;) {
-    item it{};
-    if (!q.pop(it)) {
-      std::this_thread::yield();
-      continue;
+  std::atomic<std::uint64_t> misses{0};
+  std::thread consumer([&] {
+    std::uint64_t out = 0;
+    for (std::uint64_t i = 1; i <= rounds; ++i) {
+      while (pushed.load(std::memory_order_acquire) < i) std::this_thread::yield();
+      if (q.try_pop_state(out) != mpsc_pop_result::item || out != i) misses.fetch_add(1);
+      popped.store(i, std::memory_order_release);
     }
-    ++got;
-    popped.store(got);
-    if (it.seq != next[it.producer]) ++errors;
-    next[it.producer] = it.seq + 1;
+  });
+  for (std::uint64_t i = 1; i <= rounds; ++i) {
+    q.push(i);
+    pushed.store(i, std::memory_order_release);
+    while (popped.load(std::memory_order_acquire) < i) std::this_thread::yield();
   }
-  for (auto& t : threads) t.join();
-  EXPECT_EQ(errors, 0U);
+  consumer.join();
+  EXPECT_EQ(misses.load(), 0U);
   EXPECT_TRUE(q.empty());
 }
 

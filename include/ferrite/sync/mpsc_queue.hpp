@@ -1,13 +1,29 @@
 // SPDX-License-Identifier: Apache-2.0
-// Unbounded multi-producer single-consumer queues after Dmitry Vyukov's node-based MPSC
-// queue: producers append with one exchange on the back pointer and one store linking the
-// previous node; the single consumer walks the links without any read-modify-write. Two
-// flavours: mpsc_queue<T> allocates a node per element (through an allocator), and
-// intrusive_mpsc_queue<Node, &Node::next> links caller-owned nodes (an executor's tasks), so
-// pushing never allocates.
+// mpsc_queue<T>: an unbounded multi-producer single-consumer FIFO made of a linked list of
+// blocks of slots (128 for small elements), in the style of tokio's mpsc list (`list.rs`) and
+// crossbeam's list channel. A producer claims a slot with one fetch_add on the tail's claim word,
+// constructs its element there and sets the slot's state with a plain release store; the single
+// consumer walks the slots in order with loads only (no read-modify-write on its fast path). The
+// producer of a block's last slot installs the next block (linked ahead by the producer of
+// slot 0); the consumer frees each used-up block itself or puts it on the queue's free list,
+// from which the next preparation takes it, so steady traffic does not reach the allocator.
+// No epochs: only the consumer frees, and a block is never freed while a producer can still
+// touch it (see the class comment, "Block reclamation"). intrusive_mpsc_queue (caller-owned
+// nodes, no allocation at all) lives in intrusive_mpsc_queue.hpp, included here.
+//
+// ```cpp
+// ferrite::sync::mpsc_queue<job> q;      // allocates the first block
+// q.push(job{1});                        // any thread; never fails (grows)
+// job j;
+// if (q.try_pop(j)) run(j);              // the consumer thread only
+// while (q.pop(j)) run(j);               // the same, waiting out pushes in flight
+// ```
 #pragma once
 
+#include <algorithm>
+#include <bit>
 #include <cstddef>
+#include <cstdint>
 #include <memory>
 #include <type_traits>
 #include <utility>
@@ -16,181 +32,199 @@
 #include "ferrite/core/backoff.hpp"
 #include "ferrite/core/cache_padded.hpp"
 #include "ferrite/core/contract.hpp"
+#include "ferrite/sync/intrusive_mpsc_queue.hpp"
 
 namespace ferrite::sync {
 
 namespace detail {
 
-/// A node of mpsc_queue: the link and room for one T. The stub (the node the consumer's
-/// head points at) holds no element; neither does a node on a free list.
-template <class T>
-struct mpsc_node {
-  union storage {
-    constexpr storage() noexcept {}
-    constexpr ~storage() {}
-    storage(const storage&) = delete;
-    storage& operator=(const storage&) = delete;
-    T value;
-  };
+/// The claim word (see mpsc_queue, "Claim word"): lap in the high 40 bits, offset in the low 24.
+inline constexpr unsigned mpsc_offset_bits = 24;
+inline constexpr std::uint64_t mpsc_offset_mask = (std::uint64_t{1} << mpsc_offset_bits) - 1;
+inline constexpr std::uint64_t mpsc_lap_one = std::uint64_t{1} << mpsc_offset_bits;
 
-  atomic<mpsc_node*> next{nullptr};
-  cell<storage> slot;
+/// Slot state word: the lap the slot was published in (claim word with offset 0) OR-ed with
+/// what was published; written once per use by the slot's producer and never reset, so any
+/// other value (0 in a fresh block, an older lap in a reused one) means "not published".
+inline constexpr std::uint64_t mpsc_slot_full = 1;  // holds an element
+inline constexpr std::uint64_t mpsc_slot_skip = 2;  // claimed by a push that threw: no element
+
+/// Uninitialized room for one T (constructed by its producer, destroyed by the consumer).
+template <class T>
+union mpsc_storage {
+  constexpr mpsc_storage() noexcept {}
+  constexpr ~mpsc_storage() {}
+  mpsc_storage(const mpsc_storage&) = delete;
+  mpsc_storage& operator=(const mpsc_storage&) = delete;
+
+  T value;
 };
 
-/// A thread's private stack of free nodes of one node type and (stateless) allocator type,
-/// shared by every mpsc_queue of that type the thread pushes into; the nodes go back to the
-/// allocator when the thread exits.
-template <class Node, class NodeAllocator>
-class mpsc_node_cache {
- public:
-  mpsc_node_cache() = default;
-  mpsc_node_cache(const mpsc_node_cache&) = delete;
-  mpsc_node_cache& operator=(const mpsc_node_cache&) = delete;
-  ~mpsc_node_cache() {
-    NodeAllocator alloc;
-    while (head != nullptr) {
-      Node* const n = head;
-      // ORDERING: relaxed: private nodes (acquired by (R3) in mpsc_queue::new_node).
-      head = n->next.load(std::memory_order_relaxed);
-      std::allocator_traits<NodeAllocator>::destroy(alloc, n);
-      std::allocator_traits<NodeAllocator>::deallocate(alloc, n, 1);
-    }
-  }
+template <class T>
+struct mpsc_slot {
+  atomic<std::uint64_t> state{0};
+  cell<mpsc_storage<T>> value;
+};
 
-  static mpsc_node_cache& of_this_thread() noexcept {
-    thread_local mpsc_node_cache cache;
-    return cache;
-  }
+/// Slots per block of mpsc_queue<T> unless given: about 2 KiB of slots (128 for 8-byte
+/// elements), a power of two between 32 and 256. Fewer, larger blocks mean fewer allocations
+/// and fewer block boundaries (where producers wait for the installer); 2 KiB is where the
+/// mpsc/2p1c benchmark stopped improving (docs/sync.md).
+template <class T>
+inline constexpr std::size_t mpsc_block_size =
+    std::clamp<std::size_t>(std::bit_floor(2048 / sizeof(mpsc_slot<T>)), 32, 256);
 
-  Node* head = nullptr;
+/// One block. The header (`lap` and `prev` written by the block's installer, then only read;
+/// `next` written once per use) sits on its own line, off the slots the producers keep writing.
+template <class T, std::size_t N>
+struct mpsc_block {
+  atomic<mpsc_block*> next{nullptr};  // the following block once linked; on the free list, the
+                                      // next free block
+  cell<std::uint64_t> lap;            // this block's lap, as a claim word with offset 0
+  cell<mpsc_block*> prev;             // the block of the lap before (maybe freed: see find_block)
+  alignas(cache_line_size) mpsc_slot<T> slots[N];
 };
 
 }  // namespace detail
 
-/// Whether an mpsc_queue recycles its nodes (see mpsc_queue, "Node allocation").
+/// How many used blocks an mpsc_queue keeps for reuse (see mpsc_queue, "Memory"): `off`
+/// keeps one spare and frees the others; `on` keeps every one until the queue is destroyed.
 enum class mpsc_recycling : bool { off, on };
-
-/// The "transient" state of Vyukov's MPSC queue, as seen by the consumer.
-enum class mpsc_pop_result : unsigned char {
-  item,          ///< an element was popped
-  empty,         ///< no element had been pushed that was not already popped
-  inconsistent,  ///< a producer is between its exchange and its link: an element is in
-                 ///< flight but cannot be reached yet; retry soon
-};
 
 /// An unbounded FIFO for any number of producer threads and one consumer thread.
 ///
 /// ```
-///  consumer: head --> [stub] --next--> [a] --next--> [b] <-- tail_ :producers
+///  consumer_: blk, pos                       tail_: word (lap|offset), blk
+///      |                                                            |
+///      v                                                            v
+///  [hdr|s0 s1 .. sB-1] -next-> [hdr|s0 .. sB-1] -next-> [hdr|s0 s1 .. sB-1] -next-> [hdr|..]
+///   lap L (popping)              lap L+1 (full)           lap L+2 (claiming)    linked ahead
+///    ^---------------- prev ----'  ^------------- prev -----'
+///  free_ -> [hdr|..] -next-> [hdr|..] -> null     used blocks, ready for reuse as they are
+///  slot: [state u64: lap | full/skip][T]         hdr: next (atomic), lap, prev
 /// ```
-/// `head` points at a stub node whose element was already consumed (or never existed); the
-/// elements are in the nodes after it. push(x) gets a node, exchanges tail_ to point at it
-/// and then links the previous tail to it; try_pop moves the element out of head->next,
-/// which becomes the new stub, and retires the old one.
 ///
-/// The inconsistent state: between a producer's exchange and its link store, the new node
-/// is the tail but not reachable from head. try_pop then reports empty (try_pop_state()
-/// reports `inconsistent`), although an element is in flight, and so is every element pushed
-/// after it until the link lands. pop() rides that state out by spinning with backoff.
+/// Claim word (64 bits, `tail_.word`): bits 63..24 the lap (which block, counted modulo 2^40),
+/// bits 23..0 the offset: 0..BlockSize-1 is a slot of the lap's block, BlockSize and above is
+/// an overshoot ("this lap is used up; wait for the next"). push does `fetch_add(1)`: offset
+/// BlockSize-1 makes it the installer, who takes the next block (already linked by the
+/// producer of slot 0, unless that one is late: then the installer links one itself), writes
+/// its header, points `tail_.blk` at it and stores the next lap with offset 0; overshooting
+/// producers wait for that store and claim again. Invariant: every offset below BlockSize of
+/// every lap is returned to exactly one producer, and a lap is opened (I3) only after its block
+/// is installed (I2); the offset never exceeds BlockSize - 1 + (producers inside push at
+/// once), so at most 2^24 - BlockSize threads may push at the same time (no system runs that
+/// many), and laps compare equal modulo 2^40 only if fewer than 2^40 blocks are alive.
 ///
-/// FIFO per producer; elements of different producers are ordered by their exchange.
+/// Finding the block of a claim: `tail_.blk` is the newest installed block; it is this lap's
+/// or, if the producer was preempted for a whole block, a later one: then it walks back along
+/// `prev` (each block's lap is in its header). Block reclamation: the consumer frees a block,
+/// or puts it on the free list, only after it has read the state of every one of its slots,
+/// and every producer that can touch a block holds an unpublished claim in that block's lap or
+/// an earlier one (walkers go back no further than their own lap), so its accesses happen
+/// before its own state store, which the consumer reads before it gets to the block's end.
+/// Overshooting producers never dereference a block; blocks linked ahead of the tail are
+/// touched only by their future installer. So no epochs, hazard pointers or reference counts.
 ///
-/// Node allocation: nodes come from `Allocator` (rebound to the node type). By default each
-/// push allocates a node and each pop frees one, the worst pattern for malloc (glibc spends
-/// ~60% of a busy 2-producer run there). With `mpsc_recycling::on`, the consumer collects
-/// retired nodes in private batches of `recycle_batch` and pushes each batch onto a shared
-/// free stack with one CAS; a producer keeps a thread-local stack of free nodes (per node
-/// type, shared by all queues of that type) and refills it by taking the whole shared stack
-/// with one exchange: no allocator call and no extra shared RMW per element once warm.
-/// Costs: idle nodes stay cached (the free stack until the queue dies, thread stacks until
-/// their thread exits), at worst about (producers + 1) x the queue's high-water mark; it
-/// needs a stateless allocator (can_recycle); no push from a thread_local destructor that
-/// runs after the cache's. Model-checking builds ignore it (model threads share one OS
-/// thread's thread_locals). Or use intrusive_mpsc_queue and own the nodes.
+/// FIFO per producer; elements of different producers are ordered by their claims.
 ///
-/// Progress guarantee: push is wait-free (one allocation or cache pop, one exchange, one
-/// store; the allocator's own guarantee applies to an allocation). try_pop is wait-free
-/// but may report empty in the inconsistent state; pop is blocking in that state (a
-/// preempted producer delays it).
+/// Progress guarantee, honestly: a claim is one fetch_add and never fails, and publishing is
+/// one store; but (1) the consumer pops in claim order, so a producer preempted between its
+/// claim and its publication stalls the consumer at that slot (try_pop says `inconsistent`,
+/// pop() waits), like seg_queue and Vyukov's queues; (2) at a block boundary the producers
+/// that overshoot wait for the installer, a few instructions (plus an allocation when the
+/// preparer of the next block is late and the free list is empty). try_pop is wait-free.
 ///
-/// Thread roles are a precondition: try_pop, try_pop_state and pop from one thread at a time.
+/// Memory: one allocation per BlockSize elements while the queue grows. The consumer puts each
+/// used-up block on the free list (as it is: a state word names its lap, so an old one reads
+/// as "not published" in any later lap); the producer of slot 0 of a block takes
+/// the whole list and links it after its block, so those blocks become the next laps without
+/// an allocator call. With mpsc_recycling::off (the default) the free list holds at most one
+/// block (the others are freed at once by the consumer): steady traffic still allocates
+/// nothing, and an idle queue holds at most 3 blocks. With mpsc_recycling::on every used block
+/// stays for reuse until the queue dies (zero allocation once warm, like moodycamel's free
+/// list; memory stays at the high-water mark). Exceptions: if T's constructor throws,
+/// the claimed slot is marked `skip` (the consumer passes over it) and push rethrows: the
+/// queue is unchanged. If linking the next block throws std::bad_alloc, push rethrows it the
+/// same way; if the installer itself cannot get a block, it calls std::terminate (a claimed
+/// boundary cannot be given back, and every other producer would wait for it forever).
 ///
-/// Paper/source: D. Vyukov, "Non-intrusive MPSC node-based queue", 1024cores.net (2010).
-template <class T, class Allocator = std::allocator<T>>
+/// Thread roles are a precondition: try_pop, try_pop_state, pop from one thread at a time.
+///
+/// Paper/source: tokio's mpsc block list (tokio/src/sync/mpsc/list.rs) and crossbeam-channel's
+/// list flavor; fetch_add claims as in A. Adas and R. Friedman, "Jiffy: a fast, memory
+/// efficient, wait-free multi-producers single-consumer queue" (2020), with its `prev` walk.
+template <class T, class Allocator = std::allocator<T>,
+          std::size_t BlockSize = detail::mpsc_block_size<T>>
 class mpsc_queue {
   static_assert(std::is_object_v<T> && !std::is_const_v<T> && !std::is_volatile_v<T>,
                 "mpsc_queue stores non-const, non-volatile object types");
   static_assert(std::is_nothrow_destructible_v<T>, "a throwing destructor could not be handled");
+  static_assert(BlockSize >= 1 && BlockSize <= 4096,
+                "the offset field must leave room for overshooting producers (see Claim word)");
 
-  using node = detail::mpsc_node<T>;
-  using node_allocator = typename std::allocator_traits<Allocator>::template rebind_alloc<node>;
-  using node_traits = std::allocator_traits<node_allocator>;
-  using node_cache = detail::mpsc_node_cache<node, node_allocator>;
+  using block = detail::mpsc_block<T, BlockSize>;
+  using slot = detail::mpsc_slot<T>;
+  using storage = detail::mpsc_storage<T>;
+  using block_allocator = typename std::allocator_traits<Allocator>::template rebind_alloc<block>;
+  using block_traits = std::allocator_traits<block_allocator>;
 
  public:
   using value_type = T;
   using allocator_type = Allocator;
+  using size_type = std::size_t;
 
-  /// Retired nodes per batch the consumer hands back to producers (with recycling on).
-  static constexpr unsigned recycle_batch = 32;
-  /// Whether this allocator type allows mpsc_recycling::on.
-  static constexpr bool can_recycle =
-      node_traits::is_always_equal::value && std::is_default_constructible_v<node_allocator>;
+  /// Elements per block (one allocation each while the queue grows).
+  static constexpr size_type block_size = BlockSize;
 
-  /// An empty queue (allocates the stub node). Throws what the allocator throws.
-  /// Preconditions: `recycling` is off unless can_recycle (FERRITE_ASSERT).
-  explicit mpsc_queue(mpsc_recycling recycling = mpsc_recycling::off,
-                      const Allocator& alloc = Allocator())
-      : alloc_(alloc), recycle_(!FERRITE_CHECK && recycling == mpsc_recycling::on) {
-    FERRITE_ASSERT(!recycle_ || can_recycle, "mpsc_queue: recycling needs a stateless allocator");
-    node* const stub = new_node();
-    consumer_->head = stub;
+  /// An empty queue with its first block, recycling off. Throws what the allocator throws.
+  mpsc_queue() : mpsc_queue(mpsc_recycling::off) {}
+  explicit mpsc_queue(const Allocator& alloc) : mpsc_queue(mpsc_recycling::off, alloc) {}
+  /// An empty queue with its first block, keeping used blocks as `recycling` says (see
+  /// "Memory"). Throws what the allocator throws.
+  explicit mpsc_queue(mpsc_recycling recycling, const Allocator& alloc = Allocator())
+      : alloc_(alloc), recycle_all_(recycling == mpsc_recycling::on) {
+    block* const first = new_block();
+    set_header(*first, 0, nullptr);
+    consumer_->blk = first;
     // ORDERING: relaxed: whoever hands the queue to other threads publishes it.
-    tail_->store(stub, std::memory_order_relaxed);
+    tail_->blk.store(first, std::memory_order_relaxed);
   }
-
-  /// Destroys the remaining elements and frees the nodes the queue holds (nodes cached by
-  /// producer threads are freed when those threads exit).
+  /// Destroys the remaining elements and frees every block (linked ahead or free too).
   /// Preconditions: no thread is using the queue, and this thread happens-after every push
-  /// (e.g. it joined the producers). Complexity: O(size()) plus the idle nodes.
-  ~mpsc_queue() {
-    node* n = consumer_->head;
-    // ORDERING: relaxed, here and below: the precondition orders every store before us.
-    node* next = n->next.load(std::memory_order_relaxed);
-    delete_node(n);  // the stub holds no element
-    while (next != nullptr) {
-      n = next;
-      next = n->next.load(std::memory_order_relaxed);
-      // SAFETY: every node after the stub holds a constructed element.
-      std::destroy_at(std::addressof(n->slot.get_mut().value));
-      delete_node(n);
-    }
-    delete_chain(consumer_->batch_head);
-    delete_chain(free_->load(std::memory_order_relaxed));
-  }
+  /// (e.g. it joined the producers). Complexity: O(size() + blocks).
+  ~mpsc_queue();
 
-  // Non-movable: producers hold references to tail_, and the stub lives at head.
+  // Non-movable: producers work through the address of tail_, and blocks point at each other.
   mpsc_queue(const mpsc_queue&) = delete;
   mpsc_queue& operator=(const mpsc_queue&) = delete;
 
-  /// Producer (any thread): constructs a T from `args` in a new node and appends it.
-  /// Throws what the allocator or T's constructor throws; the queue is then unchanged.
-  /// Complexity: O(1). Progress: wait-free after getting the node.
+  /// Producer (any thread): constructs a T from `args` at the back.
+  /// Throws what T's constructor throws, or std::bad_alloc from linking the next block; the
+  /// queue is then unchanged. Complexity: O(1), plus one step back per block installed while
+  /// this thread was preempted between its claim and finding its block; one allocation per
+  /// BlockSize pushes at most. Progress: one fetch_add; waits only at a block boundary (see
+  /// the class comment).
   template <class... Args>
     requires std::is_constructible_v<T, Args...>
   void emplace(Args&&... args) {
-    node* const n = new_node();
+    const claim c = claim_slot();
+    slot& s = c.blk->slots[c.offset];
     try {
-      n->slot.with_mut([&](typename node::storage* s) {
-        // SAFETY: n is fresh (or recycled: its element was destroyed) and private to this
-        // thread until link() publishes it.
-        std::construct_at(std::addressof(s->value), std::forward<Args>(args)...);
+      if constexpr (BlockSize > 1) {
+        if (c.offset == 0) prepare_next(*c.blk);
+      }
+      s.value.with_mut([&](storage* st) {
+        // SAFETY: the claim (P1) gave this slot to us alone; the consumer reads it only after
+        // our state store (P4), and a reused block's previous element was destroyed before
+        // the block went on the free list ((S3) -> (S2) -> (R2) -> (I1) -> (I3) -> (P1)).
+        std::construct_at(std::addressof(st->value), std::forward<Args>(args)...);
       });
     } catch (...) {
-      delete_node(n);
+      publish(s, c.lap | detail::mpsc_slot_skip);
       throw;
     }
-    link(n);
+    publish(s, c.lap | detail::mpsc_slot_full);
   }
 
   /// emplace(value).
@@ -207,46 +241,28 @@ class mpsc_queue {
     emplace(std::move(value));
   }
 
-  /// Consumer: moves the front element into `out` and reports `item`, or reports `empty`
-  /// or `inconsistent` (see the class comment) and leaves `out` alone. If T's move
-  /// assignment throws, the element stays at the front.
-  /// Complexity: O(1). Progress: wait-free (plus the allocator's deallocation).
+  /// Consumer: moves the front element into `out` and reports `item`; or reports `empty`
+  /// (nothing claimed that was not popped) or `inconsistent` (the front slot is claimed but
+  /// its producer has not published it yet) and leaves `out` alone. If T's move assignment
+  /// throws, the element stays at the front.
+  /// Complexity: O(1) (plus one step per slot of a failed push). Progress: wait-free.
   mpsc_pop_result try_pop_state(T& out) noexcept(std::is_nothrow_move_assignable_v<T>)
     requires std::is_move_assignable_v<T>
   {
-    node* const stub = consumer_->head;
-    // ORDERING: (3) acquire-load; pairs with the release link store (2) in link(), so the
-    // element constructed in `next` before (2) is visible to us.
-    node* const next = stub->next.load(std::memory_order_acquire);
-    if (next == nullptr) {
-      // ORDERING: (4) relaxed: only tells "nothing pushed" (tail_ is the stub) from "a push
-      // in flight"; no data is read through it.
-      return tail_->load(std::memory_order_relaxed) == stub ? mpsc_pop_result::empty
-                                                            : mpsc_pop_result::inconsistent;
-    }
-    next->slot.with_mut([&](typename node::storage* s) {
-      // SAFETY: next is after the stub, so it holds an element (made visible by (3)); only
-      // the consumer touches a linked node's element. It becomes the stub: destroyed here.
-      out = std::move(s->value);
-      std::destroy_at(std::addressof(s->value));
-    });
-    consumer_->head = next;
-    // SAFETY: the old stub is unreachable: head moved past it, and its only producer-side
-    // reference (the producer that linked `next` into it) finished with it at (2).
-    retire_node(stub);
-    return mpsc_pop_result::item;
+    return pop_front<true>(out);
   }
 
-  /// Consumer: try_pop_state(out) == item. Returns false in the inconsistent state too.
+  /// Consumer: try_pop_state(out) == item, except that it does not read the producers' line
+  /// to tell empty from inconsistent (a consumer polling an empty queue does not slow pushes).
   bool try_pop(T& out) noexcept(std::is_nothrow_move_assignable_v<T>)
     requires std::is_move_assignable_v<T>
   {
-    return try_pop_state(out) == mpsc_pop_result::item;
+    return pop_front<false>(out) == mpsc_pop_result::item;
   }
 
   /// Consumer: like try_pop, but waits out the inconsistent state (spinning with backoff,
   /// then yielding): returns false only when the queue was empty.
-  /// Progress: blocking while a producer is between its exchange and its link.
+  /// Progress: blocking while the front slot's producer is between its claim and publication.
   bool pop(T& out) noexcept(std::is_nothrow_move_assignable_v<T>)
     requires std::is_move_assignable_v<T>
   {
@@ -258,245 +274,348 @@ class mpsc_queue {
     }
   }
 
-  /// Whether no element was pushed that was not popped, as far as the consumer can tell;
-  /// approximate from any other thread.
+  /// Whether every claimed slot was popped: exact on the consumer when no push is in flight,
+  /// approximate from any other thread. Progress: wait-free.
   [[nodiscard]] bool empty() const noexcept {
-    // ORDERING: relaxed, as (4).
-    return tail_->load(std::memory_order_relaxed) == consumer_->head;
+    // ORDERING: relaxed, both: an estimate; (C4) explains why, on the consumer, the tail
+    // is never behind its position.
+    const std::uint64_t head = consumer_->shown_pos.load(std::memory_order_relaxed);
+    return tail_->word.load(std::memory_order_relaxed) == head;
   }
 
   [[nodiscard]] allocator_type get_allocator() const { return allocator_type(alloc_); }
 
  private:
-  /// The consumer's line: the stub, and the batch of retired nodes being collected.
-  struct consumer_side {
-    node* head = nullptr;
-    node* batch_head = nullptr;
-    node* batch_tail = nullptr;
-    unsigned batch_size = 0;
+  /// A claimed slot: its block, the block's lap (claim word with offset 0) and the offset.
+  struct claim {
+    block* blk;
+    std::uint64_t lap;
+    std::uint64_t offset;
   };
 
-  /// A node for a push: from this thread's cache, refilled from the free stack, or new.
-  node* new_node() {
-    if constexpr (can_recycle) {
-      if (recycle_) {
-        node_cache& cache = node_cache::of_this_thread();
-        // ORDERING: (R2) relaxed peek first: the exchange below is an RMW on a shared
-        // line, not worth doing when there is nothing to take.
-        if (cache.head == nullptr && free_->load(std::memory_order_relaxed) != nullptr) {
-          // ORDERING: (R3) acquire exchange; pairs with the release CAS (R1) in
-          // flush_batch(): the consumer's last accesses to these nodes (moving elements
-          // out, writing the links we follow) happen before our reuse.
-          cache.head = free_->exchange(nullptr, std::memory_order_acquire);
-        }
-        if (node* const n = cache.head; n != nullptr) {
-          // ORDERING: relaxed: a private node now (R3); the reset link is published by
-          // the release half of (1).
-          cache.head = n->next.load(std::memory_order_relaxed);
-          n->next.store(nullptr, std::memory_order_relaxed);
-          return n;
-        }
+  /// The consumer's line: the block it reads and its position (claim-word format), and a copy
+  /// of the position that empty() may read from other threads (only the consumer writes it).
+  struct consumer_side {
+    block* blk = nullptr;
+    std::uint64_t pos = 0;
+    atomic<std::uint64_t> shown_pos{0};
+  };
+
+  /// The producers' line: the claim word, and the newest installed block (read right after
+  /// the fetch_add, so from the line that the fetch_add just brought in).
+  struct tail_side {
+    atomic<std::uint64_t> word{0};
+    atomic<block*> blk{nullptr};
+  };
+
+  /// Claims a slot (P1) and finds its block (P2): inline when the block is the newest and the
+  /// slot is not its last, claim_slow() otherwise.
+  FERRITE_ALWAYS_INLINE claim claim_slot() noexcept {
+    // ORDERING: (P1) acquire RMW; pairs with the release store (I3) that opened this lap: the
+    // fetch_adds after it continue its release sequence, so the installer's (I2) and the
+    // block's header happen before our (P2). No release: a claim publishes nothing.
+    const std::uint64_t w = tail_->word.fetch_add(1, std::memory_order_acquire);
+    const std::uint64_t offset = w & detail::mpsc_offset_mask;
+    if (offset + 1 < BlockSize) [[likely]] {
+      // ORDERING: (P2) acquire, as in find_block().
+      block* const b = tail_->blk.load(std::memory_order_acquire);
+      // SAFETY: as in find_block(): b is this lap's block or a later one, alive.
+      if (lap_of(*b) == w - offset) [[likely]]
+        return claim{b, w - offset, offset};
+    }
+    return claim_slow(w);
+  }
+
+  /// Consumer: the body of try_pop_state (Tell) and try_pop (!Tell: `empty` stands for both
+  /// empty and inconsistent, and the producers' line is not read).
+  template <bool Tell>
+  FERRITE_ALWAYS_INLINE mpsc_pop_result
+  pop_front(T& out) noexcept(std::is_nothrow_move_assignable_v<T>) {
+    consumer_side& c = consumer_.value;
+    for (;;) {
+      const std::uint64_t pos = c.pos;
+      const std::uint64_t offset = pos & detail::mpsc_offset_mask;
+      slot& s = c.blk->slots[offset];
+      // ORDERING: (C1) acquire; pairs with the release store (P4) of the slot's producer: its
+      // element, and everything it did to the block before (the link (R2)), is visible.
+      const std::uint64_t state = s.state.load(std::memory_order_acquire);
+      if (state == ((pos - offset) | detail::mpsc_slot_full)) [[likely]] {
+        s.value.with_mut([&](storage* st) {
+          // SAFETY: full in this lap, acquired by (C1): the element is constructed and
+          // visible, and only the consumer touches a published slot.
+          out = std::move(st->value);
+          std::destroy_at(std::addressof(st->value));
+        });
+        advance(pos);
+        return mpsc_pop_result::item;
       }
+      if (state != ((pos - offset) | detail::mpsc_slot_skip)) {
+        // Not published in this lap (yet).
+        if constexpr (!Tell) return mpsc_pop_result::empty;  // or inconsistent: not asked
+        // ORDERING: (C4) relaxed: only compared with our position, nothing is read through
+        // it. It is never behind us: the RMW or store that moved the word to `pos` happened
+        // before the (P4) that (C1) acquired for the slot before, so coherence forbids
+        // reading an older value.
+        return tail_->word.load(std::memory_order_relaxed) == pos ? mpsc_pop_result::empty
+                                                                  : mpsc_pop_result::inconsistent;
+      }
+      advance(pos);  // skip: a push that threw; nothing to read
     }
-    node* const n = node_traits::allocate(alloc_, 1);
-    // SAFETY: fresh storage for one node; constructing an atomic and an empty cell cannot throw.
-    node_traits::construct(alloc_, n);
-    return n;
   }
 
-  /// Consumer: a node it is done with (its element destroyed, unreachable).
-  void retire_node(node* n) noexcept {
-    if (!recycle_) {
-      delete_node(n);
-      return;
-    }
+  /// Consumer: moves past the slot at `pos`.
+  FERRITE_ALWAYS_INLINE void advance(std::uint64_t pos) noexcept {
     consumer_side& c = consumer_.value;
-    // ORDERING: relaxed: the batch is private until flush_batch() releases it.
-    n->next.store(c.batch_head, std::memory_order_relaxed);
-    c.batch_head = n;
-    if (c.batch_tail == nullptr) c.batch_tail = n;
-    if (++c.batch_size == recycle_batch) flush_batch();
+    std::uint64_t next_pos = pos + 1;
+    if ((next_pos & detail::mpsc_offset_mask) == BlockSize) [[unlikely]]
+      next_pos = next_block(pos);
+    c.pos = next_pos;
+    // ORDERING: relaxed: only empty() reads it, for an estimate.
+    c.shown_pos.store(next_pos, std::memory_order_relaxed);
   }
 
-  /// Consumer: pushes the collected batch onto the free stack with one CAS. ABA cannot
-  /// happen: only this thread pushes, and producers only take the whole stack, so between
-  /// our load and CAS `free_` can only go to null, which fails the CAS.
-  void flush_batch() noexcept {
-    consumer_side& c = consumer_.value;
-    // ORDERING: relaxed: a guess for the CAS below.
-    node* top = free_->load(std::memory_order_relaxed);
-    do {
-      // ORDERING: relaxed: published by the release CAS.
-      c.batch_tail->next.store(top, std::memory_order_relaxed);
-      // ORDERING: (R1) release CAS; pairs with the acquire exchange (R3) in new_node().
-    } while (!free_->compare_exchange_weak(top, c.batch_head, std::memory_order_release,
-                                           std::memory_order_relaxed));
-    c = consumer_side{c.head, nullptr, nullptr, 0};
+  FERRITE_NOINLINE claim claim_slow(std::uint64_t w) noexcept;
+  block* find_block(std::uint64_t lap) noexcept;
+  void prepare_next(block& b);
+  void install_next(block& b, std::uint64_t lap) noexcept;
+  block* link_next(block& b);
+  FERRITE_NOINLINE std::uint64_t next_block(std::uint64_t pos) noexcept;
+  void retire(block* b) noexcept;
+  block* take_free() noexcept;
+  void put_free(block* first, block* last) noexcept;
+
+  static void publish(slot& s, std::uint64_t state) noexcept {
+    // ORDERING: (P4) release; pairs with (C1) of the consumer: the element constructed in the
+    // slot, and all of this producer's accesses to the block, happen before the consumer
+    // reads the slot (and so before it frees the block).
+    s.state.store(state, std::memory_order_release);
   }
 
-  void delete_node(node* n) noexcept {
-    node_traits::destroy(alloc_, n);
-    node_traits::deallocate(alloc_, n, 1);
+  static std::uint64_t lap_of(const block& b) noexcept {
+    return b.lap.with([](const std::uint64_t* lap) { return *lap; });
   }
 
-  void delete_chain(node* n) noexcept {
-    while (n != nullptr) {
-      // ORDERING: relaxed: the destructor's precondition orders everything before us.
-      node* const next = n->next.load(std::memory_order_relaxed);
-      delete_node(n);
-      n = next;
-    }
+  static void set_header(block& b, std::uint64_t lap, block* prev) noexcept {
+    b.lap.with_mut([&](std::uint64_t* l) { *l = lap; });
+    b.prev.with_mut([&](block** p) { *p = prev; });
   }
 
-  /// Appends the filled, private node `n` (its next is null).
-  void link(node* n) noexcept {
-    // ORDERING: (1) acq_rel exchange. Release: the next producer, which gets `n` back from
-    // its own (1), stores into n->next at (2); n's construction (next = null) must happen
-    // before that store, or it could overwrite the link. Acquire: the same, for our store
-    // into `prev` below, which the previous producer released here.
-    node* const prev = tail_->exchange(n, std::memory_order_acq_rel);
-    // Between (1) and (2) the queue is in the inconsistent state.
-    // ORDERING: (2) release-store; pairs with the acquire-load (3) in try_pop_state, so the
-    // consumer that reaches n sees its element.
-    prev->next.store(n, std::memory_order_release);
+  block* new_block() {
+    block* const b = block_traits::allocate(alloc_, 1);
+    // SAFETY: fresh storage for one block; value-initializing atomics and empty cells cannot
+    // throw.
+    block_traits::construct(alloc_, b);
+    return b;
+  }
+
+  void delete_block(block* b) noexcept {
+    block_traits::destroy(alloc_, b);
+    block_traits::deallocate(alloc_, b, 1);
   }
 
   // Read-only after construction.
-  [[no_unique_address]] node_allocator alloc_;
-  const bool recycle_;
-  // The consumer's line: read and written only by the consumer.
+  [[no_unique_address]] block_allocator alloc_;
+  const bool recycle_all_;
+  // The consumer's line: written by every pop, read by producers never (empty() aside).
   cache_padded<consumer_side> consumer_;
-  // The producers' line: every push exchanges tail_; kept off the consumer's line so the
-  // consumer's own loads and stores do not bounce it.
-  cache_padded<atomic<node*>> tail_{nullptr};
-  // The free stack (recycling only): the consumer pushes a batch per recycle_batch pops,
-  // producers take it whole; on its own line, touched about once per batch.
-  cache_padded<atomic<node*>> free_{nullptr};
+  // The producers' line: every push RMWs the word; kept off the consumer's line.
+  cache_padded<tail_side> tail_;
+  // The free list (a stack linked through `next`): the consumer pushes a block per block
+  // used, the preparer of a block takes the whole list; on its own line, touched about once
+  // per block by each.
+  cache_padded<atomic<block*>> free_{nullptr};
 };
 
-/// An intrusive, unbounded MPSC FIFO of caller-owned nodes linked through the member
-/// `Next` (a `ferrite::atomic<Node*>`): pushing never allocates, which is what an executor's
-/// run queue wants for its tasks. The queue never constructs, copies or destroys a Node.
-///
-/// Unlike Vyukov's intrusive version it needs no stub Node (Node need not be
-/// default-constructible): an empty queue has tail_ == nullptr, and the producer that finds
-/// it empty (its exchange returns null) publishes its node as head_ instead of linking it.
-/// The consumer detaches the last node with one CAS of tail_ back to null; that is the only
-/// read-modify-write the consumer ever does, and only when it takes the last node.
-///
-/// The inconsistent state is mpsc_queue's: a producer between its exchange and its link (or
-/// its store of head_) leaves its node unreachable; try_pop returns nullptr (try_pop_state
-/// says `inconsistent`), pop() spins over it. Progress: as mpsc_queue's.
-///
-/// Preconditions: a node is in at most one queue at a time and stays alive (and unmoved)
-/// from push until the consumer pops it; try_pop/pop from one thread at a time.
-///
-/// Paper/source: D. Vyukov, "Intrusive MPSC node-based queue", 1024cores.net (2010), with
-/// the stub replaced by a null tail as described above.
-template <class Node, atomic<Node*> Node::* Next>
-class intrusive_mpsc_queue {
- public:
-  using value_type = Node;
+// ---- implementation ---------------------------------------------------------------------
+//
+// The orderings, numbered as in the ORDERING comments:
+//
+//   producer (emplace)                          consumer (try_pop_state)
+//   (P1) w = word.fetch_add(1, acquire)         (C1) state = slot.state.load(acquire)
+//        offset >= BlockSize: wait (W1), retry       not lap|full or lap|skip:
+//   (P2) b = tail.blk.load(acquire), walk prev         (C4) word.load(relaxed) == pos? empty
+//   offset 0:  (S1)/(S2) take the free list          move the element out
+//              (R2) CAS b->next null -> list    last slot: (C2) next = blk->next (relaxed)
+//   last slot: (I1) n = b->next.load(acquire)              retire: (S3) push on free_
+//              (or link one, (R2)); n's header                     (release), or delete
+//              (I2) tail.blk.store(n, release)
+//              (I3) word.store(next lap, release)
+//   construct the element
+//   (P4) slot.state.store(lap | full, release)
+//
+//   pairs: (P4) -> (C1)            the element, and the producer's accesses to the block
+//          (I3) -> (P1)            a lap's claims see its block installed (release sequence
+//                                  of the fetch_adds that follow the store)
+//          (I2) -> (P2)            a block read from tail.blk is seen with its header
+//          (R2) -> (I1)            a linked block (or list of blocks) is seen as linked;
+//                                  (C2) reads the link through (R2) -> (I1) -> (P4) -> (C1)
+//          (S3) -> (S2)            a used block's last use by the consumer happens before
+//                                  its reuse
+//          (P4) -> (C1) of every slot of a block, then free: see "Block reclamation"
 
-  constexpr intrusive_mpsc_queue() noexcept = default;
-  /// Preconditions: the queue is empty (the queue does not own its nodes).
-  ~intrusive_mpsc_queue() { FERRITE_DEBUG_ASSERT(empty(), "intrusive_mpsc_queue not drained"); }
-
-  // Non-movable: producers hold references to tail_.
-  intrusive_mpsc_queue(const intrusive_mpsc_queue&) = delete;
-  intrusive_mpsc_queue& operator=(const intrusive_mpsc_queue&) = delete;
-
-  /// Producer (any thread): appends `n`.
-  /// Preconditions: n is not in any queue. Complexity: O(1). Progress: wait-free.
-  void push(Node* n) noexcept {
-    // ORDERING: (P0) relaxed: published by the release half of (P1).
-    (n->*Next).store(nullptr, std::memory_order_relaxed);
-    // ORDERING: (P1) acq_rel exchange. Release publishes (P0) and the caller's writes to n
-    // to the next producer (which stores into n's link at (P2)). Acquire makes our (P2)
-    // come after the previous producer's (P0), and our (P3) after the consumer's detach
-    // (C3), whose null we read.
-    Node* const prev = tail_->exchange(n, std::memory_order_acq_rel);
-    if (prev == nullptr) {
-      // ORDERING: (P3) release-store; pairs with the acquire-load (C1) in try_pop_state.
-      head_->store(n, std::memory_order_release);
-    } else {
-      // ORDERING: (P2) release-store; pairs with the acquire-loads (C2) in try_pop_state.
-      (prev->*Next).store(n, std::memory_order_release);
+template <class T, class Allocator, std::size_t BlockSize>
+mpsc_queue<T, Allocator, BlockSize>::~mpsc_queue() {
+  // ORDERING: relaxed, all of them: the precondition orders every push before us.
+  block* b = consumer_->blk;
+  std::uint64_t offset = consumer_->pos & detail::mpsc_offset_mask;
+  std::uint64_t lap = consumer_->pos - offset;
+  while (b != nullptr) {
+    for (; offset < BlockSize; ++offset) {
+      slot& s = b->slots[offset];
+      if (s.state.load(std::memory_order_relaxed) == (lap | detail::mpsc_slot_full)) {
+        // SAFETY: a slot at or after the consumer's position that is full in its block's lap
+        // holds an element that was not popped. Blocks after the consumer's have the laps
+        // that follow (installed or linked ahead); a state from an older use never matches.
+        std::destroy_at(std::addressof(s.value.get_mut().value));
+      }
     }
+    offset = 0;
+    lap += detail::mpsc_lap_one;
+    block* const next = b->next.load(std::memory_order_relaxed);  // linked ahead ones too
+    delete_block(b);
+    b = next;
   }
+  for (b = free_->load(std::memory_order_relaxed); b != nullptr;) {
+    block* const next = b->next.load(std::memory_order_relaxed);
+    delete_block(b);
+    b = next;
+  }
+}
 
-  /// Consumer: the front node (removed from the queue, now the caller's), or nullptr with
-  /// the reason in `state` (empty or inconsistent).
-  /// Complexity: O(1). Progress: wait-free.
-  Node* try_pop_state(mpsc_pop_result& state) noexcept {
-    // ORDERING: (C1) acquire-load; pairs with (P3), for a node published as the new head.
-    // The consumer's own stores of head_ below are relaxed: it reads them back itself.
-    Node* const first = head_->load(std::memory_order_acquire);
-    if (first == nullptr) {
-      // ORDERING: relaxed: only tells empty from a push in flight, as mpsc_queue's (4).
-      state = tail_->load(std::memory_order_relaxed) == nullptr ? mpsc_pop_result::empty
-                                                                : mpsc_pop_result::inconsistent;
-      return nullptr;
+template <class T, class Allocator, std::size_t BlockSize>
+auto mpsc_queue<T, Allocator, BlockSize>::claim_slow(std::uint64_t w) noexcept -> claim {
+  for (;;) {
+    const std::uint64_t offset = w & detail::mpsc_offset_mask;
+    if (offset < BlockSize) {
+      const std::uint64_t lap = w - offset;
+      block* const b = find_block(lap);
+      if (offset + 1 == BlockSize) install_next(*b, lap);
+      return claim{b, lap, offset};
     }
-    // ORDERING: (C2) acquire-load; pairs with (P2), so the next node's contents are visible.
-    Node* next = (first->*Next).load(std::memory_order_acquire);
-    if (next == nullptr) {
-      // `first` looks like the last node: detach it by swinging tail_ back to null. Clear
-      // head_ first: after a successful CAS, the next producer will store head_ (P3).
-      head_->store(nullptr, std::memory_order_relaxed);
-      Node* expected = first;
-      // ORDERING: (C3) acq_rel CAS. Release orders the head_ store above before the next
-      // producer's (P3) (it acquires our null at (P1)); acquire is not needed for data.
-      if (tail_->compare_exchange_strong(expected, nullptr, std::memory_order_acq_rel,
-                                         std::memory_order_acquire)) {
-        state = mpsc_pop_result::item;
-        return first;
-      }
-      // A producer exchanged after `first` and is about to link it (P2).
-      // ORDERING: (C2) again.
-      next = (first->*Next).load(std::memory_order_acquire);
-      if (next == nullptr) {
-        head_->store(first, std::memory_order_relaxed);  // no producer stores head_ now:
-        state = mpsc_pop_result::inconsistent;           // tail_ is not null
-        return nullptr;
-      }
+    // Overshoot: the lap is used up and its installer is opening the next one. Claim again
+    // once the lap has changed.
+    backoff wait;
+    // ORDERING: (W1) relaxed: only tells when to retry; (P1) orders what the claim reads.
+    while (((tail_->word.load(std::memory_order_relaxed) ^ w) & ~detail::mpsc_offset_mask) == 0) {
+      wait.snooze();
     }
-    // SAFETY (of handing `first` out): its successor is linked, so the one producer that
-    // had `first` as prev is done with it; no other thread references it.
-    head_->store(next, std::memory_order_relaxed);
-    state = mpsc_pop_result::item;
+    // ORDERING: (P1) again, as in claim_slot().
+    w = tail_->word.fetch_add(1, std::memory_order_acquire);
+  }
+}
+
+template <class T, class Allocator, std::size_t BlockSize>
+auto mpsc_queue<T, Allocator, BlockSize>::find_block(std::uint64_t lap) noexcept -> block* {
+  // ORDERING: (P2) acquire; pairs with the release store (I2) that installed the block we
+  // read: its header is visible. By (P1), that is this lap's block or a later one.
+  block* b = tail_->blk.load(std::memory_order_acquire);
+  // SAFETY: every block from our lap's to the newest is alive: the consumer frees in order,
+  // and not past our slot until our (P4). Each of them got its header from its installer
+  // before (I2), and the installers of later laps are ordered after it by (I3) -> (P1), so
+  // the walk reads initialized headers and stops at our lap.
+  while (lap_of(*b) != lap) b = b->prev.with([](block* const* p) { return *p; });
+  return b;
+}
+
+template <class T, class Allocator, std::size_t BlockSize>
+void mpsc_queue<T, Allocator, BlockSize>::prepare_next(block& b) {
+  // ORDERING: relaxed: only saves the work when a block is linked already; (R2) decides.
+  if (b.next.load(std::memory_order_relaxed) == nullptr) link_next(b);
+}
+
+template <class T, class Allocator, std::size_t BlockSize>
+void mpsc_queue<T, Allocator, BlockSize>::install_next(block& b, std::uint64_t lap) noexcept {
+  // ORDERING: (I1) acquire; pairs with the release CAS (R2) that linked it: the block is seen
+  // as its last user left it, and so are the blocks linked after it (which later installers
+  // reach through here).
+  block* next = b.next.load(std::memory_order_acquire);
+  // The preparer is late (or BlockSize is 1): link one ourselves. noexcept: if that throws,
+  // std::terminate (see the class comment).
+  if (next == nullptr) next = link_next(b);
+  // SAFETY (of writing the header): `next` is not installed yet, so no producer reads it
+  // (they wait for (I3)) and no walk reaches it; the consumer never reads headers.
+  set_header(*next, lap + detail::mpsc_lap_one, &b);
+  // ORDERING: (I2) release; pairs with (P2): producers that load `next` see its header.
+  tail_->blk.store(next, std::memory_order_release);
+  // ORDERING: (I3) release; pairs with (P1) of the next lap's claims (and (W1) lets the
+  // overshooting producers claim again).
+  tail_->word.store(lap + detail::mpsc_lap_one, std::memory_order_release);
+}
+
+template <class T, class Allocator, std::size_t BlockSize>
+auto mpsc_queue<T, Allocator, BlockSize>::link_next(block& b) -> block* {
+  block* first = take_free();
+  if (first == nullptr) first = new_block();  // may throw: nothing is linked yet
+  block* expected = nullptr;
+  // ORDERING: (R2) acq_rel CAS. Release: publishes the blocks (fresh, or used ones acquired at
+  // (S2), with the links between them) to the installer's (I1). Acquire on failure: the
+  // winner's blocks, which our caller may install. (Success needs no acquire, it reads null;
+  // GCC rejects a failure order stronger than the success order.)
+  if (b.next.compare_exchange_strong(expected, first, std::memory_order_acq_rel,
+                                     std::memory_order_acquire)) {
     return first;
   }
+  // The installer or the preparer was first: give ours back (untouched).
+  block* last = first;
+  // ORDERING: relaxed: the list is ours since (S2) (or fresh).
+  for (block* n; (n = last->next.load(std::memory_order_relaxed)) != nullptr;) last = n;
+  put_free(first, last);
+  return expected;
+}
 
-  /// Consumer: try_pop_state without the reason.
-  [[nodiscard]] Node* try_pop() noexcept {
-    mpsc_pop_result ignored{};
-    return try_pop_state(ignored);
+template <class T, class Allocator, std::size_t BlockSize>
+std::uint64_t mpsc_queue<T, Allocator, BlockSize>::next_block(std::uint64_t pos) noexcept {
+  consumer_side& c = consumer_.value;
+  block* const used = c.blk;
+  // ORDERING: (C2) relaxed. The link is already ordered before us: the producer of the last
+  // slot installed this block (its (R2), or its (I1) acquiring the slot-0 producer's (R2))
+  // before its (P4), which our (C1) acquired; so this load reads the link, never null. Nothing
+  // of the next block is read through it but slot states, each acquired by (C1).
+  c.blk = used->next.load(std::memory_order_relaxed);
+  retire(used);
+  return (pos & ~detail::mpsc_offset_mask) + detail::mpsc_lap_one;
+}
+
+template <class T, class Allocator, std::size_t BlockSize>
+void mpsc_queue<T, Allocator, BlockSize>::retire(block* b) noexcept {
+  // SAFETY (of freeing or reusing b): (C1) acquired the state of each of its slots, so every
+  // producer's accesses to b happened before now (see the class comment, "Block
+  // reclamation"); the consumer has moved to the next block and never comes back.
+  // ORDERING: relaxed peek: with recycling off, a non-empty list means delete.
+  if (!recycle_all_ && free_->load(std::memory_order_relaxed) != nullptr) {
+    delete_block(b);
+    return;
   }
+  put_free(b, b);  // no reset: its state words hold this lap, which will not come again
+}
 
-  /// Consumer: like try_pop, but waits out the inconsistent state; nullptr only when empty.
-  /// Progress: blocking while a producer is between its exchange and its link.
-  Node* pop() noexcept {
-    backoff b;
-    for (;;) {
-      mpsc_pop_result state{};
-      Node* const n = try_pop_state(state);
-      if (state != mpsc_pop_result::inconsistent) return n;
-      b.snooze();
+template <class T, class Allocator, std::size_t BlockSize>
+auto mpsc_queue<T, Allocator, BlockSize>::take_free() noexcept -> block* {
+  // ORDERING: (S1) relaxed peek: the exchange below is an RMW on a shared line, not worth
+  // doing when there is nothing to take.
+  if (free_->load(std::memory_order_relaxed) == nullptr) return nullptr;
+  // ORDERING: (S2) acquire; pairs with the release CASes (S3) that pushed the blocks: their
+  // last users' accesses (the consumer moving elements out, linking them) happen before ours.
+  // Taking the whole list (never one block) is what rules out ABA.
+  return free_->exchange(nullptr, std::memory_order_acquire);
+}
+
+template <class T, class Allocator, std::size_t BlockSize>
+void mpsc_queue<T, Allocator, BlockSize>::put_free(block* first, block* last) noexcept {
+  // ORDERING: relaxed: a guess for the CAS below.
+  block* top = free_->load(std::memory_order_relaxed);
+  do {
+    if (!recycle_all_ && top != nullptr) {  // recycling off: keep one block at most
+      FERRITE_DEBUG_ASSERT(first == last, "recycling off: one block at a time");
+      delete_block(first);
+      return;
     }
-  }
-
-  /// Whether no pushed node is waiting, approximate while producers run.
-  [[nodiscard]] bool empty() const noexcept {
-    // ORDERING: relaxed: an estimate.
-    return tail_->load(std::memory_order_relaxed) == nullptr;
-  }
-
- private:
-  // Consumer's line (producers store it only when they find the queue empty).
-  cache_padded<atomic<Node*>> head_{nullptr};
-  // Producers' line.
-  cache_padded<atomic<Node*>> tail_{nullptr};
-};
+    // ORDERING: relaxed: published by the release CAS.
+    last->next.store(top, std::memory_order_relaxed);
+    // ORDERING: (S3) release CAS; pairs with (S2). A Treiber push: concurrent pushes (the
+    // consumer, a preparer giving blocks back) and take-alls make it retry, never corrupt.
+  } while (!free_->compare_exchange_weak(top, first, std::memory_order_release,
+                                         std::memory_order_relaxed));
+}
 
 }  // namespace ferrite::sync

@@ -4,10 +4,12 @@
 // reclamation) and libcds's TreiberStack over its hazard pointer GC (cds::gc::HP), as push+pop
 // pairs on 1 and 2 threads; then the read-side cost of each reclamation scheme, uncontended:
 // hazard_pointer::protect and pin()/unpin against a plain acquire load and libcds's
-// HP::Guard::protect. Compare medians: --benchmark_repetitions=5
-// --benchmark_report_aggregates_only=true.
+// HP::Guard::protect, each loop reading the node through the pointer it obtained. Compare
+// medians: --benchmark_repetitions=9 --benchmark_report_aggregates_only=true
+// --benchmark_enable_random_interleaving=true.
 #include <benchmark/benchmark.h>
 
+#include <cstddef>
 #include <cstdint>
 
 #include "ferrite/core/atomic.hpp"
@@ -135,6 +137,18 @@ FERRITE_STACK_BENCH("stack_push_pop/libcds_hp", cds_stack);
 #endif
 
 // ---- read-side cost, uncontended, one thread -------------------------------------------
+//
+// Every loop has the same shape: obtain the protected pointer through the scheme under test,
+// read the node through it, and hand the value to consume() (a register operand of an empty
+// asm with a memory clobber, so nothing is hoisted out of the loop and no store is added).
+// The plain acquire load is the floor; "x plain" ratios in docs/sync.md divide by it.
+
+// Loop heads 64-byte aligned from here on: the plain loop is 4 instructions, and whether its
+// last one straddles a 64-byte boundary (which depends on unrelated code before it) changed
+// its time between 1 and 2 cycles per iteration from one build to the next.
+#if defined(__GNUC__) && !defined(__clang__)
+#pragma GCC optimize("align-loops=64")
+#endif
 
 struct protected_node : ferrite::sync::hazard_pointer_obj_base<protected_node> {
   value_t value = 1;
@@ -143,11 +157,15 @@ struct protected_node : ferrite::sync::hazard_pointer_obj_base<protected_node> {
 protected_node g_node;
 ferrite::atomic<protected_node*> g_src{&g_node};
 
+/// Keeps `v` (in a register: benchmark::DoNotOptimize may pick a memory operand and then
+/// elide the load) and acts as a compiler barrier for memory.
+inline void consume(value_t v) { asm volatile("" : : "r"(v) : "memory"); }
+
 /// The floor: what a reader does without any reclamation scheme.
 void bm_plain_load_acquire(benchmark::State& state) {
   for (auto _ : state) {
-    protected_node* p = g_src.load(std::memory_order_acquire);
-    benchmark::DoNotOptimize(p);
+    const protected_node* p = g_src.load(std::memory_order_acquire);
+    consume(p->value);
   }
 }
 BENCHMARK(bm_plain_load_acquire)->Name("read_side/plain_load_acquire");
@@ -156,8 +174,8 @@ BENCHMARK(bm_plain_load_acquire)->Name("read_side/plain_load_acquire");
 void bm_hazard_protect(benchmark::State& state) {
   ferrite::sync::hazard_pointer h = ferrite::sync::make_hazard_pointer();
   for (auto _ : state) {
-    protected_node* p = h.protect(g_src);
-    benchmark::DoNotOptimize(p);
+    const protected_node* p = h.protect(g_src);
+    consume(p->value);
   }
 }
 BENCHMARK(bm_hazard_protect)->Name("read_side/ferrite_hazard_protect");
@@ -166,40 +184,86 @@ BENCHMARK(bm_hazard_protect)->Name("read_side/ferrite_hazard_protect");
 void bm_hazard_section(benchmark::State& state) {
   for (auto _ : state) {
     ferrite::sync::hazard_pointer h = ferrite::sync::make_hazard_pointer();
-    protected_node* p = h.protect(g_src);
-    benchmark::DoNotOptimize(p);
+    const protected_node* p = h.protect(g_src);
+    consume(p->value);
   }
 }
 BENCHMARK(bm_hazard_section)->Name("read_side/ferrite_hazard_make_protect_reset");
 
-/// pin() + unpin of the default collector (a whole epoch read section, without the load).
-void bm_epoch_pin(benchmark::State& state) {
-  for (auto _ : state) {
-    ferrite::sync::guard g = ferrite::sync::pin();
-    benchmark::DoNotOptimize(&g);
-  }
-}
-BENCHMARK(bm_epoch_pin)->Name("read_side/ferrite_epoch_pin_unpin");
-
-/// A whole epoch read section: pin, acquire load, unpin.
+/// A whole epoch read section of the default collector: pin, acquire load, read, unpin.
 void bm_epoch_section(benchmark::State& state) {
   for (auto _ : state) {
     ferrite::sync::guard g = ferrite::sync::pin();
-    protected_node* p = g_src.load(std::memory_order_acquire);
-    benchmark::DoNotOptimize(p);
+    const protected_node* p = g_src.load(std::memory_order_acquire);
+    consume(p->value);
   }
 }
 BENCHMARK(bm_epoch_section)->Name("read_side/ferrite_epoch_pin_load_unpin");
+
+/// The same section through a local_handle of a user collector (the collector's address is
+/// not a constant: one more load per pin).
+void bm_epoch_handle_section(benchmark::State& state) {
+  ferrite::sync::collector c;
+  ferrite::sync::local_handle h = c.register_thread();
+  for (auto _ : state) {
+    ferrite::sync::guard g = h.pin();
+    const protected_node* p = g_src.load(std::memory_order_acquire);
+    consume(p->value);
+  }
+}
+BENCHMARK(bm_epoch_handle_section)->Name("read_side/ferrite_epoch_handle_pin_load_unpin");
+
+/// A nested section inside an outer pin (only a counter moves). Guards are not const: GCC 12
+/// keeps a const guard in a stack slot (a spill, a reload and a null test more per section).
+void bm_epoch_nested_section(benchmark::State& state) {
+  const ferrite::sync::guard outer = ferrite::sync::pin();
+  for (auto _ : state) {
+    ferrite::sync::guard g = ferrite::sync::pin();
+    const protected_node* p = g_src.load(std::memory_order_acquire);
+    consume(p->value);
+  }
+}
+BENCHMARK(bm_epoch_nested_section)->Name("read_side/ferrite_epoch_nested_pin_load_unpin");
+
+/// A section while this thread has sealed garbage that cannot expire yet (a second handle of
+/// the same thread stays pinned, so the epoch advances at most once): every pin takes the
+/// pacing branch, and every 128th pin collects (walks the participants, finds the stalled
+/// one, skips the heavy fence). The steady state of a thread that retires faster than the
+/// epoch moves, minus the membarriers of successful advances.
+void bm_epoch_section_with_garbage(benchmark::State& state) {
+  ferrite::sync::collector c;
+  ferrite::sync::local_handle stalled = c.register_thread();
+  ferrite::sync::local_handle h = c.register_thread();
+  {
+    const ferrite::sync::guard hold = stalled.pin();
+    {
+      ferrite::sync::guard g = h.pin();
+      for (std::size_t i = 0; i < 64; ++i) g.defer([] {});  // fills and seals one bag
+    }
+    for (auto _ : state) {
+      ferrite::sync::guard g = h.pin();
+      const protected_node* p = g_src.load(std::memory_order_acquire);
+      consume(p->value);
+    }
+  }
+  h.pin().flush();  // hold is gone: the bag can run
+  h.pin().flush();
+}
+BENCHMARK(bm_epoch_section_with_garbage)
+    ->Name("read_side/ferrite_epoch_pin_load_unpin_garbage_queued");
 
 /// For scale: the same publish / load / unpublish shape as a pin, but with a symmetric
 /// seq_cst fence (what pin and protect would cost without membarrier, or crossbeam's SeqCst).
 void bm_symmetric_fence_section(benchmark::State& state) {
   ferrite::atomic<std::uint64_t> local{0};
   for (auto _ : state) {
+    // ORDERING: release publish, as a pin's (E2).
     local.store(3, std::memory_order_release);
+    // ORDERING: a symmetric seq_cst fence where a pin has the light fence.
     ferrite::fence(std::memory_order_seq_cst);
-    protected_node* p = g_src.load(std::memory_order_acquire);
-    benchmark::DoNotOptimize(p);
+    const protected_node* p = g_src.load(std::memory_order_acquire);
+    consume(p->value);
+    // ORDERING: release unpublish, as an unpin's (E13).
     local.store(0, std::memory_order_release);
   }
 }
@@ -212,8 +276,8 @@ void bm_cds_protect(benchmark::State& state) {
   {
     cds::gc::HP::Guard g;
     for (auto _ : state) {
-      protected_node* p = g.protect(g_src);
-      benchmark::DoNotOptimize(p);
+      const protected_node* p = g.protect(g_src);
+      consume(p->value);
     }
   }
   cds::threading::Manager::detachThread();
@@ -225,8 +289,8 @@ void bm_cds_section(benchmark::State& state) {
   cds::threading::Manager::attachThread();
   for (auto _ : state) {
     cds::gc::HP::Guard g;
-    protected_node* p = g.protect(g_src);
-    benchmark::DoNotOptimize(p);
+    const protected_node* p = g.protect(g_src);
+    consume(p->value);
   }
   cds::threading::Manager::detachThread();
 }

@@ -12,6 +12,7 @@
 #include <array>
 #include <cstdint>
 #include <memory>
+#include <optional>
 #include <string>
 #include <vector>
 
@@ -80,6 +81,99 @@ TEST(Epoch, NestedPinsCountDown) {
     EXPECT_EQ(&a.owner(), &default_collector());
   }
   EXPECT_FALSE(ferrite::sync::is_pinned());
+}
+
+// Guards of one thread may die in any order: the thread stays pinned (and keeps blocking the
+// advance past its epoch) until the last of them goes, not the first one created.
+TEST(Epoch, NestedGuardsMayDieOutOfOrder) {
+  collector c;
+  local_handle h = c.register_thread();
+  local_handle other = c.register_thread();
+  auto outer = std::make_optional(h.pin());
+  guard inner = h.pin();
+  const std::uint64_t e0 = c.epoch();
+  {  // garbage, so that flushes have a reason to advance the epoch
+    guard g = other.pin();
+    g.defer([] {});
+  }
+  outer.reset();  // the outermost guard goes first
+  EXPECT_TRUE(h.is_pinned());
+  for (int i = 0; i < 8; ++i) other.pin().flush();
+  EXPECT_LE(c.epoch(), e0 + 1) << "advanced twice past a pinned thread";
+  {
+    guard again = h.pin();
+  }  // a nested pin and unpin in between change nothing
+  EXPECT_TRUE(h.is_pinned());
+  {
+    guard drop = std::move(inner);
+  }
+  EXPECT_FALSE(h.is_pinned());
+  for (int i = 0; i < 8; ++i) other.pin().flush();
+  EXPECT_GE(c.epoch(), e0 + 2);
+}
+
+// Garbage of a thread that has gone (its bags are in the collector's global queue) is
+// reclaimed by the periodic collect of a thread that only pins: no defer, no flush.
+TEST(Epoch, ReadOnlyPinsCollectGarbageLeftInTheGlobalQueue) {
+  counters n;
+  collector c;
+  ferrite::thread t([&] {
+    local_handle h = c.register_thread();
+    guard g = h.pin();
+    for (int i = 0; i < 5; ++i) g.defer_delete(new tracked(n, 0));
+  });  // releasing the handle seals the bag into the global queue
+  t.join();
+  local_handle reader = c.register_thread();
+  EXPECT_EQ(outstanding(n), 5U);
+  for (int i = 0; i < 128 * 16 && outstanding(n) != 0; ++i) {
+    const guard g = reader.pin();
+  }
+  EXPECT_EQ(outstanding(n), 0U);
+}
+
+// A thread's own sealed bags are run by its own later pins (paced every 128), without flush.
+TEST(Epoch, ReadOnlyPinsRunTheThreadsOwnSealedBags) {
+  counters n;
+  collector c;
+  local_handle h = c.register_thread();
+  {
+    guard g = h.pin();
+    for (int i = 0; i < 64; ++i) g.defer_delete(new tracked(n, 0));  // fills and seals a bag
+  }
+  EXPECT_EQ(outstanding(n), 64U);
+  for (int i = 0; i < 128 * 16 && outstanding(n) != 0; ++i) {
+    const guard g = h.pin();
+  }
+  EXPECT_EQ(outstanding(n), 0U);
+}
+
+// Pinning from a thread_local destructor that runs after the epoch exit hook: the thread gets
+// a one-shot entry, released when its last (nested) guard goes; deferred calls still run.
+struct late_pinner {
+  counters* c = nullptr;
+  late_pinner() = default;
+  late_pinner(const late_pinner&) = delete;
+  late_pinner& operator=(const late_pinner&) = delete;
+  ~late_pinner() {
+    if (c == nullptr) return;
+    guard outer = ferrite::sync::pin();
+    guard inner = ferrite::sync::pin();
+    inner.defer_delete(new tracked(*c, 0));
+  }
+};
+
+TEST(Epoch, PinAfterThreadExitHookUsesOneShotEntry) {
+  counters n;
+  ferrite::thread t([&] {
+    // Constructed before the thread's first pin (which constructs the exit hook), so destroyed
+    // after the hook has released the thread's entry.
+    static thread_local late_pinner late;
+    late.c = &n;
+    const guard g = ferrite::sync::pin();
+  });
+  t.join();
+  for (int i = 0; i < 16 && outstanding(n) != 0; ++i) ferrite::sync::pin().flush();
+  EXPECT_EQ(outstanding(n), 0U);
 }
 
 TEST(Epoch, DeferWithCapturesRunsOnce) {

@@ -124,37 +124,60 @@ struct bag_fifo {
 /// epoch_ word: 0 = not pinned; otherwise (raw global epoch | 1) = pinned in that epoch.
 /// The raw global epoch is always even (it advances by 2), so bit 0 is the pinned flag.
 /// Invariant: while pinned at raw epoch e, the global epoch is e or e + 2.
+///
+/// The fast paths read two owner-only words that are zero in the common case, so that an
+/// outermost pin and its unpin each test one word (plus the collector's garbage count):
+///   pin_flags_:   bit 0 (pin_symmetric)     the light fence needs a real seq_cst fence
+///                                           (no membarrier; TSan and model-checking builds)
+///                 bit 1 (pin_local_garbage) this thread has sealed bags (sealed_count_ != 0)
+///                 Invariant: bit 1 == (sealed_count_ != 0).
+///   unpin_flags_: bits 0..30 (unpin_nested_mask) guards alive beyond the first (pin depth - 1)
+///                 bit 31 (unpin_ephemeral)       release the entry when the last guard goes
+///                 Invariant: nested bits are 0 while not pinned.
 struct alignas(cache_line_size) participant {
+  static constexpr std::size_t pin_symmetric = 1U << 0;
+  static constexpr std::size_t pin_local_garbage = 1U << 1;
+  static constexpr std::uint32_t unpin_nested_mask = (1U << 31) - 1;
+  static constexpr std::uint32_t unpin_ephemeral = 1U << 31;
+
   atomic<std::uint64_t> epoch_{0};
-  atomic<bool> active_{true};
-  participant* next_ = nullptr;  // immutable after the release push onto the list
-  collector* owner_ = nullptr;   // immutable
   // Owner-only state: touched only by the thread that holds active_ (acquire/release
   // hand-off), or by the collector's destructor once nothing is active.
-  std::uint32_t nested_ = 0;  // guards alive beyond the first (pin depth - 1 while pinned)
-  std::uint32_t pins_ = 0;    // outermost pins since registration, to pace collect()
-  bool ephemeral_ = false;    // release when the last guard goes (pin after thread exit)
+  std::size_t pin_flags_ = 0;      // see above; read by every outermost pin (or-ed with the
+                                   // collector's size_t count: same width, one instruction)
+  std::uint32_t unpin_flags_ = 0;  // see above; read by every unpin
+  std::uint32_t pins_ = 0;  // pins that took pin_rare() (garbage or symmetric): paces collect
+  std::uint32_t sealed_count_ = 0;
   std::uint64_t last_collect_epoch_ = 0;  // global epoch seen by this thread's last collect
   epoch_bag* bag_ = nullptr;              // the open bag
   bag_fifo sealed_;                       // this thread's sealed bags, oldest first
-  std::uint32_t sealed_count_ = 0;
-  epoch_bag* spare_ = nullptr;  // emptied bags kept for reuse (linked through next)
+  epoch_bag* spare_ = nullptr;            // emptied bags kept for reuse (linked through next)
   std::uint32_t spares_ = 0;
+  atomic<bool> active_{true};
+  participant* next_ = nullptr;  // immutable after the release push onto the list
+  collector* owner_ = nullptr;   // immutable
 
   /// True while a guard of this participant is alive (owner only).
   [[nodiscard]] bool pinned() const noexcept {
     // ORDERING: (E0) relaxed; the owner reads its own last store (E2)/(E13) (coherence).
     return (epoch_.load(std::memory_order_relaxed) & 1) != 0;
   }
-  void pin() noexcept;
-  void unpin() noexcept;
+  /// Pins in `owner` (== *owner_; passed so that the default collector's address is a
+  /// constant in the caller).
+  FERRITE_ALWAYS_INLINE void pin(collector& owner) noexcept;
+  FERRITE_ALWAYS_INLINE void pin_rare() noexcept;  // symmetric fence, pacing (unlikely)
+  FERRITE_ALWAYS_INLINE void unpin() noexcept;
   template <class F>
   void defer(F&& fn);
   void seal() noexcept;
   void flush() noexcept;
   void release() noexcept;
+  void collect_paced() noexcept;  // the periodic collect (through epoch_collect_paced)
   void collect_local(std::uint64_t global) noexcept;
   void recycle(epoch_bag* bag) noexcept;
+  void update_garbage_flag() noexcept {
+    pin_flags_ = (pin_flags_ & ~pin_local_garbage) | (sealed_count_ != 0 ? pin_local_garbage : 0);
+  }
 };
 
 }  // namespace detail
@@ -211,7 +234,7 @@ class guard {
  private:
   friend class local_handle;
   friend guard pin();
-  explicit guard(detail::participant* p) noexcept : p_(p) { p_->pin(); }
+  guard(detail::participant* p, collector& owner) noexcept : p_(p) { p_->pin(owner); }
 
   detail::participant* p_;
 };
@@ -238,7 +261,7 @@ class local_handle {
 
   /// Pins this thread (see collector). Preconditions: !empty(). Complexity: O(1); every 128th
   /// outermost pin also collects. Progress: wait-free except that periodic collect (lock-free).
-  [[nodiscard]] guard pin() noexcept { return guard(p_); }
+  [[nodiscard]] guard pin() noexcept { return guard(p_, *p_->owner_); }
   /// True while a guard of this handle is alive.
   [[nodiscard]] bool is_pinned() const noexcept { return p_ != nullptr && p_->pinned(); }
   [[nodiscard]] bool empty() const noexcept { return p_ == nullptr; }
@@ -324,9 +347,11 @@ class collector {
 inline collector& default_collector() noexcept;
 
 /// Pins the calling thread in default_collector(), registering it on first use (the entry is
-/// released when the thread exits). Cost when registered: a thread-local load, a load of the
-/// global epoch, a release store and a compiler barrier (no fence instruction, no RMW) when
-/// membarrier is available. Nested pins only bump a counter.
+/// released when the thread exits). Cost when registered, with membarrier available: a
+/// thread-local load, a test of the own epoch word (nesting), a load of the global epoch, a
+/// release store, one test of a per-thread flag word or-ed with the collector's garbage count,
+/// and a compiler barrier (no fence instruction, no RMW); the unpin is one test and one
+/// release store. Nested pins only bump a counter.
 /// Progress: wait-free except the periodic collect (every 128th pin; lock-free) and the first
 /// pin of a thread (allocates).
 [[nodiscard]] inline guard pin();

@@ -50,13 +50,14 @@ inline thread_local constinit epoch_thread_state epoch_tls{};
 
 /// The default collector's implicit per-thread handle.
 struct epoch_thread {
-  static participant* attach() {
+  /// The first pin of a thread (out of line: not part of every pin's code).
+  FERRITE_COLD static participant* attach() {
     epoch_thread_state& t = epoch_tls;
     participant* p = default_collector().acquire_participant();
     if (t.exited) {
       // Pinned after this thread's exit hook ran (from another thread_local's destructor):
       // a one-shot entry, released when its last guard goes (crossbeam does the same).
-      p->ephemeral_ = true;
+      p->unpin_flags_ |= participant::unpin_ephemeral;
       return p;
     }
     if (!t.hooked) {
@@ -83,7 +84,7 @@ struct epoch_thread {
     if (!p->pinned()) {
       p->release();
     } else {
-      p->ephemeral_ = true;  // a guard outlives the hook: release when it goes
+      p->unpin_flags_ |= participant::unpin_ephemeral;  // a guard outlives the hook
     }
   }
 };
@@ -101,45 +102,96 @@ union epoch_default_collector_storage {
 inline constinit epoch_default_collector_storage epoch_default_collector;
 #endif
 
-inline void participant::pin() noexcept {
-  // Nesting is tracked without a read-modify-write on the outermost path (no store-to-load
-  // dependency chain through a counter from one pin to the next): depth = pinned ? nested_+1 : 0.
+/// Whether the light side of the asymmetric fence pair needs a fence instruction in this
+/// process (symmetric mode). The mode is chosen once (this call chooses it if nobody has) and
+/// never changes, so a participant may cache the answer: every pin then fences in the same
+/// mode as every advancer's heavy fence (E6), as asymmetric_light_fence() itself would.
+inline bool light_fence_is_symmetric() noexcept {
+#if FERRITE_TSAN || FERRITE_CHECK
+  return true;  // as asymmetric_light_fence(): neither understands membarrier
+#else
+  return current_asymmetric_fence_mode() != asymmetric_fence_mode::membarrier;
+#endif
+}
+
+/// The rare parts of pin and unpin, out of line so that the inlined fast paths stay small
+/// (free functions: GCC rejects noinline on an inline member declared without it).
+FERRITE_COLD inline void epoch_collect_paced(participant& p) noexcept { p.collect_paced(); }
+FERRITE_COLD inline void epoch_unpin_last_ephemeral(participant& p) noexcept {
+  // ORDERING: (E13) as in unpin().
+  p.epoch_.store(0, std::memory_order_release);
+  p.release();  // a one-shot entry (pinned after the thread's exit hook ran)
+}
+
+// The uncontended outermost pin is: a load of the own epoch word (nesting), a load of the
+// global epoch, one store, one load of pin_flags_ and one of the collector's garbage count,
+// and a compiler barrier; everything else (the symmetric fence, pacing collections) is behind
+// one predictable branch. No read-modify-write of a per-thread counter on that path: a counter
+// bumped by every pin would chain each pin to the previous one through store forwarding.
+FERRITE_ALWAYS_INLINE void participant::pin(collector& owner) noexcept {
+  FERRITE_DEBUG_ASSERT(&owner == owner_, "epoch: pinned in a foreign collector");
   if (pinned()) {
-    ++nested_;
+    FERRITE_DEBUG_ASSERT((unpin_flags_ & unpin_nested_mask) != unpin_nested_mask,
+                         "epoch: too many nested pins");
+    ++unpin_flags_;  // nested: only the outermost guard publishes and unpublishes
     return;
   }
   // ORDERING: (E1) acquire; pairs with the acq_rel RMWs (E5 seals, E7 advances), all in one
   // release sequence: every object unlinked before a seal older than this value is invisible
   // to this thread's later loads.
-  const std::uint64_t global = owner_->epoch_->load(std::memory_order_acquire);
+  const std::uint64_t global = owner.epoch_->load(std::memory_order_acquire);
   // ORDERING: (E2) release; pairs with the advancers' acquire loads (E12): what this thread
   // did before (its previous pinned sections) happens-before an advance that sees this.
   epoch_.store(global | 1, std::memory_order_release);
+  // ORDERING: (E23) relaxed peek at the count (E26); collect() acquires with (E9).
+  if ((pin_flags_ | owner.queued_.load(std::memory_order_relaxed)) != 0) [[unlikely]] {
+    pin_rare();
+  }
   // ORDERING: (E3) light half of the asymmetric seq_cst fence pair; pairs with the heavy fence
   // (E6) in try_advance: either that advancer's loads (E12) see the store (E2), or this
-  // thread's loads after this point see every store that happens-before (E6).
-  asymmetric_light_fence();
-  // Pace collections only while garbage is queued: a read-only workload then pins with two
-  // stores per pinned section (publish, unpublish) and no counter traffic.
-  // ORDERING: (E23) relaxed peek at the count (E26); collect() acquires with (E9).
-  if ((sealed_count_ != 0 || owner_->queued_.load(std::memory_order_relaxed) != 0) &&
-      ++pins_ % epoch_pins_between_collect == 0) [[unlikely]] {
-    owner_->collect(*this, false);
-  }
+  // thread's loads after this point see every store that happens-before (E6). In membarrier
+  // mode the light fence is this compiler barrier (the heavy side's membarrier runs a full
+  // barrier on this CPU before or after it, never across it); in symmetric mode it is the
+  // seq_cst fence (E3s) above. This is asymmetric_light_fence() with the mode read once per
+  // participant (light_fence_is_symmetric) instead of once per pin.
+#if FERRITE_TSAN || FERRITE_CHECK
+  // Always symmetric here (pin_rare() ran the fence (E3s)). No compiler barrier: the model
+  // checker models one as a seq_cst fence, which would hide a missing (E3s) from it.
+#else
+  compiler_fence(std::memory_order_seq_cst);
+#endif
 }
 
-inline void participant::unpin() noexcept {
-  FERRITE_DEBUG_ASSERT(pinned(), "epoch: unpin without pin");
-  if (nested_ != 0) {
-    --nested_;
-    return;
+FERRITE_ALWAYS_INLINE void participant::pin_rare() noexcept {
+  // A volatile re-read of the owner-only word (not the value tested in pin()): the fast path
+  // then keeps nothing live across its test, which compiles to one load and one or-with-memory.
+  // Codegen only: the word is never shared, so no ordering is involved.
+  const std::size_t flags = *static_cast<const volatile std::size_t*>(&pin_flags_);
+  if ((flags & pin_symmetric) != 0) {
+    // ORDERING: (E3s) symmetric mode: the light fence (E3) is a real seq_cst fence; pairs with
+    // the seq_cst fence that asymmetric_heavy_fence() (E6) is in this mode. After the store
+    // (E2), before every load of the pinned section.
+    fence(std::memory_order_seq_cst);
   }
-  // ORDERING: (E13) release; pairs with the advancers' acquire loads (E12): every access this
-  // thread made while pinned happens-before the advance that sees it unpinned, and so before
-  // the reclamation that advance enables.
-  epoch_.store(0, std::memory_order_release);
-  if (ephemeral_) [[unlikely]]
-    release();
+  // Every 128th pin that comes here collects (tries to advance, runs expired bags); collect()
+  // itself returns at once when there is no garbage (a symmetric-mode pin comes here always).
+  if (++pins_ % epoch_pins_between_collect == 0) [[unlikely]]
+    epoch_collect_paced(*this);
+}
+
+FERRITE_ALWAYS_INLINE void participant::unpin() noexcept {
+  FERRITE_DEBUG_ASSERT(pinned(), "epoch: unpin without pin");
+  const std::uint32_t flags = unpin_flags_;
+  if (flags == 0) {
+    // ORDERING: (E13) release; pairs with the advancers' acquire loads (E12): every access
+    // this thread made while pinned happens-before the advance that sees it unpinned, and so
+    // before the reclamation that advance enables.
+    epoch_.store(0, std::memory_order_release);
+  } else if (flags != unpin_ephemeral) {
+    unpin_flags_ = flags - 1;  // an inner guard (nested bits != 0): the thread stays pinned
+  } else {
+    epoch_unpin_last_ephemeral(*this);
+  }
 }
 
 template <class F>
@@ -171,6 +223,7 @@ inline void participant::seal() noexcept {
     sealed_.head = bag;
   }
   sealed_.tail = bag;
+  pin_flags_ |= pin_local_garbage;
   if (++sealed_count_ > epoch_max_local_bags) {
     // Too much local garbage (the epoch is not moving): let any thread run the oldest bag.
     epoch_bag* const oldest = sealed_.head;
@@ -179,6 +232,8 @@ inline void participant::seal() noexcept {
     owner_->push_bag(oldest);
   }
 }
+
+inline void participant::collect_paced() noexcept { owner_->collect(*this, false); }
 
 inline void participant::collect_local(std::uint64_t global) noexcept {
   // Sealed in epoch order by this thread: stop at the first bag that is not yet safe.
@@ -190,6 +245,7 @@ inline void participant::collect_local(std::uint64_t global) noexcept {
     bag->run_all();  // may defer again (into bag_, never into sealed_ before we return)
     recycle(bag);
   }
+  update_garbage_flag();
 }
 
 inline void participant::recycle(epoch_bag* bag) noexcept {
@@ -218,9 +274,9 @@ inline void participant::release() noexcept {
   }
   sealed_.tail = nullptr;
   sealed_count_ = 0;
-  ephemeral_ = false;
+  update_garbage_flag();
+  unpin_flags_ = 0;  // not nested (asserted unpinned), not ephemeral
   pins_ = 0;
-  nested_ = 0;
   // ORDERING: (E15) release; pairs with the acquire CAS (E16) of the entry's next owner, which
   // takes over bag_/spare_ and the counters.
   active_.store(false, std::memory_order_release);
@@ -270,6 +326,8 @@ inline std::uint64_t collector::epoch() const noexcept {
 }
 
 inline detail::participant* collector::acquire_participant() {
+  const std::size_t symmetric =
+      detail::light_fence_is_symmetric() ? detail::participant::pin_symmetric : 0;
   // ORDERING: (E11) acquire; pairs with the release CAS (E14) that published each entry.
   for (detail::participant* p = participants_.load(std::memory_order_acquire); p != nullptr;
        p = p->next_) {
@@ -279,11 +337,13 @@ inline detail::participant* collector::acquire_participant() {
     // ORDERING: (E16) acquire CAS; pairs with the release store (E15) of the previous owner.
     if (p->active_.compare_exchange_strong(expected, true, std::memory_order_acquire,
                                            std::memory_order_relaxed)) {
+      p->pin_flags_ = symmetric;  // release() left no sealed bags
       return p;
     }
   }
   auto* const p = new detail::participant;  // active from birth, unpinned
   p->owner_ = this;
+  p->pin_flags_ = symmetric;
   // ORDERING: (E20) relaxed; validated by the CAS (E14).
   detail::participant* head = participants_.load(std::memory_order_relaxed);
   do {
@@ -431,7 +491,7 @@ inline guard pin() {
   detail::participant* p = detail::epoch_tls.local;
   if (p == nullptr) [[unlikely]]
     p = detail::epoch_thread::attach();
-  return guard(p);
+  return guard(p, default_collector());
 }
 
 inline bool is_pinned() noexcept {

@@ -9,7 +9,8 @@
 //   intrusive_list.hpp  O(1) link/unlink doubly linked list through member hooks
 //   spsc_queue.hpp      bounded wait-free single-producer/single-consumer ring
 //   mpmc_queue.hpp      bounded MPMC queue (Vyukov slot turns), try_ and blocking push/pop
-//   mpsc_queue.hpp      unbounded MPSC queue (Vyukov), node-based and intrusive
+//   mpsc_queue.hpp      unbounded MPSC queue of blocks (includes intrusive_mpsc_queue.hpp,
+//                       Vyukov's intrusive queue for caller-owned nodes)
 //   asymmetric_fence.hpp  light (compiler) / heavy (membarrier) fence pair
 //   hazard_pointer.hpp  C++26-shaped hazard pointers (P2530), default and user domains
 //   epoch.hpp           crossbeam-style epoch reclamation: collector, pin(), guard::defer

@@ -17,8 +17,9 @@
 // ```
 //
 // When not to use it: when back-pressure matters (a bounded mpmc_queue makes fast producers
-// wait instead of growing memory without limit), or with one consumer (mpsc_queue's pop does no
-// RMW). Each block is one allocation per 31 elements, freed by a consumer thread.
+// wait instead of growing memory without limit), or with one consumer (mpsc_queue's pop reads
+// slots with plain loads, one CAS per block). Each block is one allocation per 31 elements,
+// freed by a consumer thread.
 #pragma once
 
 #include <cstddef>

@@ -27,6 +27,9 @@ using ferrite::mem::inline_vector;
 static_assert(sizeof(inline_vector<char, 15>) == 16, "15 chars + a one-byte size");
 static_assert(sizeof(inline_vector<char, 255>) == 256);
 static_assert(sizeof(inline_vector<std::uint16_t, 300>) == 602);
+// The size widens to alignof(T) where that costs nothing: int elements get a 32-bit size.
+static_assert(sizeof(inline_vector<int, 8>) == 36);
+static_assert(sizeof(inline_vector<std::uint64_t, 3>) == 32);
 static_assert(std::is_trivially_copyable_v<inline_vector<int, 4>>);
 static_assert(std::is_trivially_destructible_v<inline_vector<int, 4>>);
 static_assert(!std::is_trivially_copyable_v<inline_vector<std::string, 4>>);

@@ -7,89 +7,27 @@
 // copyable) the storage is a plain array, the whole type is usable in constant expressions
 // and is itself trivially copyable; for other T the storage is a union whose elements are
 // constructed and destroyed one by one. The size is kept in the smallest unsigned type that
-// holds N, so sizeof(inline_vector<char, 15>) == 16.
+// holds N, widened to alignof(T) where that costs no space: sizeof(inline_vector<char, 15>) ==
+// 16, and sizeof(inline_vector<int, 8>) == 36 with a 32-bit size.
 #pragma once
 
 #include <algorithm>
 #include <compare>
 #include <concepts>
 #include <cstddef>
-#include <cstdint>
 #include <initializer_list>
 #include <iterator>
 #include <memory>
-#include <new>
 #include <ranges>
-#include <stdexcept>
 #include <type_traits>
 #include <utility>
 
 #include "ferrite/core/contract.hpp"
 #include "ferrite/core/platform.hpp"
+#include "ferrite/mem/detail/inline_vector_storage.hpp"
 #include "ferrite/mem/detail/synth_three_way.hpp"
 
 namespace ferrite::mem {
-
-namespace detail {
-
-/// The smallest unsigned type holding every size in [0, N].
-template <std::size_t N>
-using inline_size_t = std::conditional_t<
-    N <= UINT8_MAX, std::uint8_t,
-    std::conditional_t<N <= UINT16_MAX, std::uint16_t,
-                       std::conditional_t<N <= UINT32_MAX, std::uint32_t, std::size_t>>>;
-
-/// Element types kept in a plain array: every slot is a live object at all times, so no
-/// lifetime tracking is needed and constant evaluation works.
-template <class T>
-inline constexpr bool inline_trivial =
-    std::is_trivially_default_constructible_v<T> && std::is_trivially_copyable_v<T>;
-
-[[noreturn]] FERRITE_COLD inline void throw_bad_alloc() { throw std::bad_alloc(); }
-[[noreturn]] FERRITE_COLD inline void throw_out_of_range(const char* what) {
-  throw std::out_of_range(what);
-}
-
-/// How an inline_vector keeps its slots.
-enum class inline_layout { none, array, union_array };
-template <class T, std::size_t N>
-inline constexpr inline_layout inline_layout_of =
-    N == 0 ? inline_layout::none
-           : (inline_trivial<T> ? inline_layout::array : inline_layout::union_array);
-
-/// Raw slots of an inline_vector. Trivial T: a plain array (every slot always alive).
-template <class T, std::size_t N, inline_layout Layout = inline_layout_of<T, N>>
-struct inline_storage {
-  T slots_[N];
-  constexpr T* ptr() noexcept { return slots_; }
-  constexpr const T* ptr() const noexcept { return slots_; }
-};
-
-/// Non-trivial T: a union, so slots hold no object until one is constructed in them.
-template <class T, std::size_t N>
-struct inline_storage<T, N, inline_layout::union_array> {
-  union {
-    T slots_[N];
-  };
-  constexpr inline_storage() noexcept {}
-  constexpr inline_storage(const inline_storage&) noexcept {}
-  constexpr inline_storage& operator=(const inline_storage&) noexcept { return *this; }
-  ~inline_storage()
-    requires std::is_trivially_destructible_v<T>
-  = default;
-  constexpr ~inline_storage() {}  // the owner destroys the live elements
-  constexpr T* ptr() noexcept { return slots_; }
-  constexpr const T* ptr() const noexcept { return slots_; }
-};
-
-/// N == 0: no slots at all.
-template <class T, std::size_t N>
-struct inline_storage<T, N, inline_layout::none> {
-  constexpr T* ptr() noexcept { return nullptr; }
-  constexpr const T* ptr() const noexcept { return nullptr; }
-};
-
-}  // namespace detail
 
 /// A contiguous sequence of at most N elements of T, stored inline; never allocates.
 ///
@@ -111,7 +49,7 @@ class inline_vector {
   static_assert(std::is_object_v<T> && !std::is_const_v<T> && !std::is_volatile_v<T>,
                 "inline_vector<T, N>: T must be a cv-unqualified object type");
   static constexpr bool trivial = detail::inline_trivial<T>;
-  using stored_size = detail::inline_size_t<N>;
+  using stored_size = detail::inline_stored_size_t<T, N>;
 
  public:
   using value_type = T;
@@ -318,8 +256,11 @@ class inline_vector {
     FERRITE_DEBUG_ASSERT(!full(), "inline_vector is full");
     // SAFETY: size_ < N (precondition), so the slot is inside the storage and holds no live
     // element (non-trivial T) or a dead-by-contract trivial one that may be overwritten.
-    T* slot = std::construct_at(data() + size_, std::forward<Args>(args)...);
-    ++size_;
+    // The size is read once, before the element is built: re-reading it after the store
+    // would have to reload it whenever the size type may alias T (uint32_t next to int).
+    const stored_size n = size_;
+    T* slot = std::construct_at(data() + n, std::forward<Args>(args)...);
+    size_ = static_cast<stored_size>(n + 1);
     return *slot;
   }
   constexpr reference unchecked_push_back(const T& value) { return unchecked_emplace_back(value); }

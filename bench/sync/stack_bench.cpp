@@ -156,6 +156,8 @@ struct protected_node : ferrite::sync::hazard_pointer_obj_base<protected_node> {
 
 protected_node g_node;
 ferrite::atomic<protected_node*> g_src{&g_node};
+protected_node g_other_node;
+ferrite::atomic<protected_node*> g_other_src{&g_other_node};
 
 /// Keeps `v` (in a register: benchmark::DoNotOptimize may pick a memory operand and then
 /// elide the load) and acts as a compiler barrier for memory.
@@ -179,6 +181,32 @@ void bm_hazard_protect(benchmark::State& state) {
   }
 }
 BENCHMARK(bm_hazard_protect)->Name("read_side/ferrite_hazard_protect");
+
+/// The floor of the "pointer changed" shape below: two sources read alternately (each
+/// iteration is two accesses).
+void bm_plain_load_acquire_two(benchmark::State& state) {
+  for (auto _ : state) {
+    const protected_node* p = g_src.load(std::memory_order_acquire);
+    consume(p->value);
+    const protected_node* q = g_other_src.load(std::memory_order_acquire);
+    consume(q->value);
+  }
+}
+BENCHMARK(bm_plain_load_acquire_two)->Name("read_side/plain_load_acquire_two_sources");
+
+/// protect when the pointer changed since the last one: one hazard pointer alternates between
+/// two sources, so every protect publishes, fences and re-validates (the slow path; the row
+/// above re-protects the same pointer, protect's fast path).
+void bm_hazard_protect_changed(benchmark::State& state) {
+  ferrite::sync::hazard_pointer h = ferrite::sync::make_hazard_pointer();
+  for (auto _ : state) {
+    const protected_node* p = h.protect(g_src);
+    consume(p->value);
+    const protected_node* q = h.protect(g_other_src);
+    consume(q->value);
+  }
+}
+BENCHMARK(bm_hazard_protect_changed)->Name("read_side/ferrite_hazard_protect_two_sources");
 
 /// A whole hazard-pointer read section: make (thread cache), protect, destroy (to cache).
 void bm_hazard_section(benchmark::State& state) {

@@ -118,6 +118,94 @@ TEST(hazard_pointer_model, protection_held_across_reads_and_record_reuse) {
   });
 }
 
+/// protect()'s fast path (P5): re-protecting the pointer the record already holds skips the
+/// store and the fence. The reader protects twice, reading after each, while the writer
+/// replaces the object twice, retiring and scanning after each: the second protect either
+/// returns the same object (still protected since the first, so not reclaimed) or a newer one,
+/// which the slow path protects (a fast path that trusted a record holding another address
+/// would read object 2 as the writer reclaims it).
+TEST(hazard_pointer_model, reprotect_same_pointer_keeps_it_alive) {
+  expect_pass([] {
+    hazard_pointer_domain dom;
+    int destroyed = 0;
+    ferrite::atomic<obj*> src{new obj(1, &destroyed)};
+    ferrite::thread writer([&] {
+      for (int v = 2; v <= 3; ++v) {
+        obj* old = src.exchange(new obj(v, &destroyed), memory_order_acq_rel);
+        old->retire(dom);
+        dom.cleanup();
+      }
+    });
+    {
+      hazard_pointer h = make_hazard_pointer(dom);
+      const obj* p = h.protect(src);
+      const int first = p->read();
+      const obj* q = h.protect(src);  // fast path when src still holds p
+      const int second = q->read();
+      FERRITE_ASSERT(first >= 1 && first <= 3);
+      FERRITE_ASSERT(second >= first, "re-protect went back to the retired object");
+    }
+    writer.join();
+    obj* last = src.exchange(nullptr, memory_order_acq_rel);
+    last->retire(dom);
+    dom.cleanup();
+    FERRITE_ASSERT(destroyed == 3, "a retired, unprotected object was not reclaimed");
+  });
+}
+
+/// After reset_protection() the same pointer must be published again: the fast path's copy of
+/// the record (held_) is cleared with the record, so the second protect takes the slow path
+/// and the writer's scan sees it (a stale copy would return the object unprotected, and the
+/// scan would reclaim it under the read: a use after free).
+TEST(hazard_pointer_model, reprotect_after_reset_publishes_again) {
+  expect_pass([] {
+    hazard_pointer_domain dom;
+    int destroyed = 0;
+    ferrite::atomic<obj*> src{new obj(1, &destroyed)};
+    ferrite::thread writer([&] {
+      obj* old = src.exchange(new obj(2, &destroyed), memory_order_acq_rel);
+      old->retire(dom);
+      dom.cleanup();
+    });
+    {
+      hazard_pointer h = make_hazard_pointer(dom);
+      FERRITE_ASSERT(h.protect(src)->read() >= 1);
+      h.reset_protection();
+      const obj* q = h.protect(src);
+      FERRITE_ASSERT(q->read() >= 1);
+    }
+    writer.join();
+    obj* last = src.exchange(nullptr, memory_order_acq_rel);
+    last->retire(dom);
+    dom.cleanup();
+    FERRITE_ASSERT(destroyed == 2, "a retired, unprotected object was not reclaimed");
+  });
+}
+
+/// Control for the fast path: a protection that was cleared in between (reset_protection)
+/// must not count as "already protected". The reader protects, resets, then reads the
+/// pointer it had without protecting again: the checker reports the destructor's write of the
+/// payload racing with the read (a data race), so the fast path's condition (the record
+/// holds the address right now) is what keeps it safe.
+TEST(hazard_pointer_model, stale_pointer_after_reset_is_caught) {
+  expect_failure(ferrite::check::failure_kind::data_race, [] {
+    hazard_pointer_domain dom;
+    int destroyed = 0;
+    ferrite::atomic<obj*> src{new obj(1, &destroyed)};
+    ferrite::thread reader([&] {
+      hazard_pointer h = make_hazard_pointer(dom);
+      const obj* p = h.protect(src);
+      h.reset_protection();
+      if (p != nullptr) FERRITE_ASSERT(p->read() == 1);
+    });
+    obj* old = src.exchange(nullptr, memory_order_acq_rel);
+    old->retire(dom);
+    dom.cleanup();
+    reader.join();
+    dom.cleanup();
+  });
+}
+
 /// Control: the same reader without a hazard pointer. The scan then frees the object under
 /// the reader, and the checker must report the use after free: the shape of the tests above
 /// can see a reclamation that comes too early.

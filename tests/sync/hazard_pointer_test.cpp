@@ -14,6 +14,7 @@
 #include <cstdint>
 #include <cstdio>
 #include <memory>
+#include <utility>
 #include <vector>
 
 #include "ferrite/core/atomic.hpp"
@@ -206,6 +207,42 @@ TEST(HazardPointer, ProtectedObjectIsNotReclaimed) {
     EXPECT_EQ(outstanding(c), 0U);
   }
   EXPECT_EQ(c.created.load(std::memory_order_relaxed), 1001U);
+}
+
+// protect()'s fast path trusts the hazard pointer's copy of its record; moves, swaps and
+// resets must carry that copy along. After a swap, each hazard pointer re-protects through
+// its new record: h1 (now holding b's record) protects a, h2 (now holding a's record) is
+// reset, and a must survive a scan. A copy left behind by the swap would make h1 believe it
+// already protects a and return it unpublished.
+TEST(HazardPointer, ReprotectAfterSwapAndMovePublishes) {
+  counters c;
+  {
+    hazard_pointer_domain domain;
+    auto* a = new tracked(c, 1);
+    auto* b = new tracked(c, 2);
+    atomic<tracked*> src_a{a};
+    atomic<tracked*> src_b{b};
+    hazard_pointer h1 = make_hazard_pointer(domain);
+    hazard_pointer h2 = make_hazard_pointer(domain);
+    ASSERT_EQ(h1.protect(src_a), a);
+    ASSERT_EQ(h2.protect(src_b), b);
+    swap(h1, h2);
+    h2.reset_protection();  // a's record is now empty
+    ASSERT_EQ(h1.protect(src_a), a);
+    hazard_pointer h3 = std::move(h1);  // the move carries the protection of a
+    ASSERT_EQ(h3.protect(src_a), a);    // fast path: still a
+    src_a.store(nullptr, std::memory_order_release);
+    a->retire(domain, tracked_deleter{&c});
+    domain.cleanup();
+    EXPECT_EQ(a->magic, k_alive);  // protected by h3
+    EXPECT_EQ(outstanding(c), 2U);
+    h3.reset_protection();
+    domain.cleanup();
+    EXPECT_EQ(outstanding(c), 1U);
+    src_b.store(nullptr, std::memory_order_release);
+    b->retire(domain, tracked_deleter{&c});
+  }
+  EXPECT_EQ(outstanding(c), 0U);
 }
 
 // Without protection, garbage stays below the documented threshold max(min, 2H) after each

@@ -218,11 +218,13 @@ class hazard_pointer {
  public:
   /// An empty hazard pointer (owns no record). Wait-free.
   hazard_pointer() noexcept = default;
-  hazard_pointer(hazard_pointer&& other) noexcept : rec_(std::exchange(other.rec_, nullptr)) {}
+  hazard_pointer(hazard_pointer&& other) noexcept
+      : rec_(std::exchange(other.rec_, nullptr)), held_(std::exchange(other.held_, nullptr)) {}
   hazard_pointer& operator=(hazard_pointer&& other) noexcept {
     if (this != &other) {
       reset_record();
       rec_ = std::exchange(other.rec_, nullptr);
+      held_ = std::exchange(other.held_, nullptr);
     }
     return *this;
   }
@@ -240,12 +242,24 @@ class hazard_pointer {
   /// destroyed. Replaces any previous protection.
   /// Preconditions: !empty(); T derives from hazard_pointer_obj_base<T, D>; objects stored in
   /// `src` are retired (to this hazard pointer's domain) only after being unlinked from it.
-  /// Complexity: O(1) per attempt, two loads and a store; retries only when `src` changed in
-  /// between (some other thread progressed). Progress: lock-free.
+  /// Complexity: two loads when this hazard pointer already protects the pointer `src` holds
+  /// (re-reading a hot pointer); otherwise O(1) per attempt, two loads and a store, retrying
+  /// only when `src` changed in between (some other thread progressed). Progress: lock-free.
   template <class T>
   [[nodiscard]] T* protect(const atomic<T*>& src) noexcept {
-    // ORDERING: (P0) relaxed; a guess only, validated by the acquire load (P3) in try_protect.
-    T* ptr = src.load(std::memory_order_relaxed);
+    FERRITE_DEBUG_ASSERT(!empty(), "hazard_pointer: protect on an empty hazard pointer");
+    // ORDERING: (P0) acquire; pairs with the release store or CAS that published `ptr` into
+    // `src`. On the slow path it is only a guess, validated by (P3) in try_protect.
+    T* ptr = src.load(std::memory_order_acquire);
+    // Already protected (P5): the record has held this address continuously since a protect
+    // that validated it, so every scan since then has seen it and the object at `ptr` cannot
+    // have been reclaimed (nor another allocated at its address); `src` holding it now means
+    // it is still that live object. No store, no fence, no re-validation needed. (A null
+    // `src` with a cleared record returns here too: nothing to protect, nothing to replace.)
+    // `held_` is this object's copy of what the record holds (only this object writes it).
+    if (held_ == to_key(ptr)) {
+      return ptr;
+    }
     while (!try_protect(ptr, src)) {
     }
     return ptr;
@@ -280,6 +294,7 @@ class hazard_pointer {
     // ORDERING: (P1) release; pairs with the scanner's acquire load (S2): everything this
     // thread did with the previously protected object happens-before a scan that sees this.
     rec_->ptr_.store(to_key(ptr), std::memory_order_release);
+    held_ = to_key(ptr);
   }
 
   /// Clears the protection. Wait-free.
@@ -288,9 +303,13 @@ class hazard_pointer {
     // ORDERING: (P4) release; pairs with the scanner's acquire load (S2): the reads of the
     // object that was protected happen-before its reclamation.
     rec_->ptr_.store(nullptr, std::memory_order_release);
+    held_ = nullptr;
   }
 
-  void swap(hazard_pointer& other) noexcept { std::swap(rec_, other.rec_); }
+  void swap(hazard_pointer& other) noexcept {
+    std::swap(rec_, other.rec_);
+    std::swap(held_, other.held_);
+  }
   friend void swap(hazard_pointer& a, hazard_pointer& b) noexcept { a.swap(b); }
 
  private:
@@ -308,6 +327,9 @@ class hazard_pointer {
   void reset_record() noexcept;
 
   detail::hp_record* rec_ = nullptr;
+  // The address rec_->ptr_ holds (P1, P4 keep them equal): protect's fast path (P5) compares
+  // with this copy instead of loading the record.
+  const void* held_ = nullptr;
 };
 
 /// A hazard pointer of `domain` (the default domain if none). In the default domain, a

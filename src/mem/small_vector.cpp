@@ -1,13 +1,13 @@
 // SPDX-License-Identifier: Apache-2.0
 // small_vector's out-of-line, type-erased slow paths (see detail/small_vector_base.hpp): the
 // growth policy and its std::length_error, the std::allocator byte allocation and release,
-// the whole growth of trivially copyable sequences, and the exception throwers. Nothing here
-// depends on the element type, so every small_vector instantiation shares this code and the
-// inline fast paths stay small. The helpers are always inlined into the exported functions,
-// so a growth is one call deep before it reaches operator new, memcpy and operator delete.
+// and the exception throwers. Nothing here depends on the element type, so every small_vector
+// instantiation shares this code and the inline fast paths stay small. The helpers are always
+// inlined into the exported functions, so a growth is one call deep before it reaches operator
+// new or operator delete. (push_back's growth of small trivially copyable elements is not
+// here: see grow_emplace_back_trivial in small_vector_impl.hpp.)
 #include "ferrite/mem/small_vector.hpp"
 
-#include <cstring>
 #include <new>
 #include <stdexcept>
 #include <string>
@@ -82,26 +82,6 @@ small_vector_heap small_vector_base::allocate_grown(size_type size, size_type ex
                                                     size_type elem_size, size_type align) {
   const size_type new_capacity = grown_capacity(size, extra, capacity, max_size);
   return {allocate(new_capacity, elem_size, align), new_capacity};
-}
-
-small_vector_heap small_vector_base::grow_trivial(const void* data, size_type meta, size_type extra,
-                                                  size_type capacity,
-                                                  const small_vector_elem& elem) {
-  const size_type size = meta & ~k_heap_flag;
-  const size_type new_capacity = grown_capacity(size, extra, capacity, elem.max_size);
-  void* fresh = allocate(new_capacity, elem.size, elem.align);
-  if (size != 0) {
-    // SAFETY: the elements are trivially copyable (precondition), so copying their bytes
-    // relocates them; the fresh block holds new_capacity >= size + extra elements and
-    // cannot overlap `data`.
-    std::memcpy(fresh, data, size * elem.size);
-  }
-  if ((meta & k_heap_flag) != 0) {
-    // SAFETY: a heap buffer is always one we allocated (non-const storage); the const view
-    // was only for the copy above. Its elements were moved out, so it is freed unused.
-    deallocate(const_cast<void*>(data), capacity, elem.size, elem.align);
-  }
-  return {fresh, new_capacity};
 }
 
 void small_vector_base::throw_length_error(const char* what) { length_error(what); }

@@ -294,7 +294,8 @@ class small_vector : private detail::small_vector_base {
   // such as std::unique_ptr: the language has no such trait yet, and guessing is unsound).
   static constexpr bool k_memcpy_relocate = std::is_trivially_copyable_v<T> && k_plain_alloc;
   // emplace_back's growth for small trivially copyable T under std::allocator: the new value
-  // is passed by value (in registers) to one out-of-line call of the type-erased grow_trivial.
+  // is passed by value (in registers) to the cold grow_emplace_back_trivial, which allocates,
+  // copies and frees through std::allocator's inline calls (no further calls of ours).
   static constexpr bool k_trivial_growth =
       k_memcpy_relocate && k_std_alloc && sizeof(T) <= 2 * sizeof(void*);
   static constexpr size_type k_inline_bytes = N == 0 ? 1 : N * sizeof(T);

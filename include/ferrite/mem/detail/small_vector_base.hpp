@@ -89,17 +89,6 @@ class small_vector_base {
                                                         size_type capacity, size_type max_size,
                                                         size_type elem_size, size_type align);
 
-  /// The whole growth of a trivially copyable sequence under std::allocator, type-erased
-  /// (LLVM's grow_pod): a new block with room for `extra` elements past the size held in
-  /// `meta`, the elements at `data` copied into it, and the old block (of `capacity`
-  /// elements) freed when `meta`'s heap flag is set. The caller installs the returned block.
-  /// Throws std::length_error or std::bad_alloc, and then nothing has changed.
-  /// Preconditions: the elements are trivially copyable and were allocated by
-  /// allocate_bytes with `elem.size` and `elem.align`. Complexity: O(size).
-  [[nodiscard]] static small_vector_heap grow_trivial(const void* data, size_type meta,
-                                                      size_type extra, size_type capacity,
-                                                      const small_vector_elem& elem);
-
   /// Throws std::length_error("small_vector: <what>").
   [[noreturn]] FERRITE_COLD static void throw_length_error(const char* what);
   /// Throws std::out_of_range naming `index` and `size` (at()).

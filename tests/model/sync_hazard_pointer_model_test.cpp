@@ -45,6 +45,14 @@ int protected_read(hazard_pointer_domain& dom, const ferrite::atomic<obj*>& src)
   return p != nullptr ? p->read() : 0;
 }
 
+/// The writer's step: swaps `next` (maybe null) into `src`, retires the object it replaced
+/// and scans at once, so an unprotected reader of the old object would see it reclaimed.
+void replace_and_scan(hazard_pointer_domain& dom, ferrite::atomic<obj*>& src, obj* next) {
+  obj* old = src.exchange(next, memory_order_acq_rel);
+  old->retire(dom);
+  dom.cleanup();
+}
+
 /// One reader against a writer that unlinks the object, retires it and immediately scans
 /// (cleanup): the scan must see the reader's hazard pointer or the reader must see the
 /// unlink (the asymmetric fence pair (P2)/(S1)).
@@ -57,9 +65,7 @@ TEST(hazard_pointer_model, reader_never_sees_reclaimed_object) {
       const int v = protected_read(dom, src);
       FERRITE_ASSERT(v == 0 || v == 1);
     });
-    obj* old = src.exchange(nullptr, memory_order_acq_rel);
-    old->retire(dom);
-    dom.cleanup();
+    replace_and_scan(dom, src, nullptr);
     reader.join();
     dom.cleanup();  // the reader is gone: nothing protects the object any more
     FERRITE_ASSERT(destroyed == 1, "a retired, unprotected object was not reclaimed");
@@ -79,9 +85,7 @@ TEST(hazard_pointer_model, two_readers_one_retire) {
     };
     ferrite::thread r1(reader);
     ferrite::thread r2(reader);
-    obj* old = src.exchange(nullptr, memory_order_acq_rel);
-    old->retire(dom);
-    dom.cleanup();
+    replace_and_scan(dom, src, nullptr);
     r1.join();
     r2.join();
     dom.cleanup();
@@ -97,11 +101,7 @@ TEST(hazard_pointer_model, protection_held_across_reads_and_record_reuse) {
     hazard_pointer_domain dom;
     int destroyed = 0;
     ferrite::atomic<obj*> src{new obj(1, &destroyed)};
-    ferrite::thread writer([&] {
-      obj* old = src.exchange(new obj(2, &destroyed), memory_order_acq_rel);
-      old->retire(dom);
-      dom.cleanup();
-    });
+    ferrite::thread writer([&] { replace_and_scan(dom, src, new obj(2, &destroyed)); });
     {
       hazard_pointer h = make_hazard_pointer(dom);
       const obj* p = h.protect(src);
@@ -111,9 +111,7 @@ TEST(hazard_pointer_model, protection_held_across_reads_and_record_reuse) {
     }
     FERRITE_ASSERT(protected_read(dom, src) >= 1);  // reuses the record released above
     writer.join();
-    obj* last = src.exchange(nullptr, memory_order_acq_rel);
-    last->retire(dom);
-    dom.cleanup();
+    replace_and_scan(dom, src, nullptr);
     FERRITE_ASSERT(destroyed == 2, "a retired, unprotected object was not reclaimed");
   });
 }
@@ -131,9 +129,7 @@ TEST(hazard_pointer_model, reprotect_same_pointer_keeps_it_alive) {
     ferrite::atomic<obj*> src{new obj(1, &destroyed)};
     ferrite::thread writer([&] {
       for (int v = 2; v <= 3; ++v) {
-        obj* old = src.exchange(new obj(v, &destroyed), memory_order_acq_rel);
-        old->retire(dom);
-        dom.cleanup();
+        replace_and_scan(dom, src, new obj(v, &destroyed));
       }
     });
     {
@@ -146,9 +142,7 @@ TEST(hazard_pointer_model, reprotect_same_pointer_keeps_it_alive) {
       FERRITE_ASSERT(second >= first, "re-protect went back to the retired object");
     }
     writer.join();
-    obj* last = src.exchange(nullptr, memory_order_acq_rel);
-    last->retire(dom);
-    dom.cleanup();
+    replace_and_scan(dom, src, nullptr);
     FERRITE_ASSERT(destroyed == 3, "a retired, unprotected object was not reclaimed");
   });
 }
@@ -162,11 +156,7 @@ TEST(hazard_pointer_model, reprotect_after_reset_publishes_again) {
     hazard_pointer_domain dom;
     int destroyed = 0;
     ferrite::atomic<obj*> src{new obj(1, &destroyed)};
-    ferrite::thread writer([&] {
-      obj* old = src.exchange(new obj(2, &destroyed), memory_order_acq_rel);
-      old->retire(dom);
-      dom.cleanup();
-    });
+    ferrite::thread writer([&] { replace_and_scan(dom, src, new obj(2, &destroyed)); });
     {
       hazard_pointer h = make_hazard_pointer(dom);
       FERRITE_ASSERT(h.protect(src)->read() >= 1);
@@ -175,9 +165,7 @@ TEST(hazard_pointer_model, reprotect_after_reset_publishes_again) {
       FERRITE_ASSERT(q->read() >= 1);
     }
     writer.join();
-    obj* last = src.exchange(nullptr, memory_order_acq_rel);
-    last->retire(dom);
-    dom.cleanup();
+    replace_and_scan(dom, src, nullptr);
     FERRITE_ASSERT(destroyed == 2, "a retired, unprotected object was not reclaimed");
   });
 }
@@ -198,9 +186,7 @@ TEST(hazard_pointer_model, stale_pointer_after_reset_is_caught) {
       h.reset_protection();
       if (p != nullptr) FERRITE_ASSERT(p->read() == 1);
     });
-    obj* old = src.exchange(nullptr, memory_order_acq_rel);
-    old->retire(dom);
-    dom.cleanup();
+    replace_and_scan(dom, src, nullptr);
     reader.join();
     dom.cleanup();
   });
@@ -218,9 +204,7 @@ TEST(hazard_pointer_model, unprotected_reader_is_caught) {
       const obj* p = src.load(std::memory_order_acquire);
       if (p != nullptr) FERRITE_ASSERT(p->read() == 1);
     });
-    obj* old = src.exchange(nullptr, memory_order_acq_rel);
-    old->retire(dom);
-    dom.cleanup();
+    replace_and_scan(dom, src, nullptr);
     reader.join();
   });
 }

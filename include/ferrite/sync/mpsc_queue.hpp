@@ -462,6 +462,7 @@ mpsc_queue<T, Allocator, BlockSize>::~mpsc_queue() {
   while (b != nullptr) {
     for (; offset < BlockSize; ++offset) {
       slot& s = b->slots[offset];
+      // ORDERING: relaxed (the destructor's precondition, above).
       if (s.state.load(std::memory_order_relaxed) == (lap | detail::mpsc_slot_full)) {
         // SAFETY: a slot at or after the consumer's position that is full in its block's lap
         // holds an element that was not popped. Blocks after the consumer's have the laps
@@ -471,10 +472,12 @@ mpsc_queue<T, Allocator, BlockSize>::~mpsc_queue() {
     }
     offset = 0;
     lap += detail::mpsc_lap_one;
-    block* const next = b->next.load(std::memory_order_relaxed);  // linked ahead ones too
+    // ORDERING: relaxed (the destructor's precondition); linked-ahead blocks are freed too.
+    block* const next = b->next.load(std::memory_order_relaxed);
     delete_block(b);
     b = next;
   }
+  // ORDERING: relaxed, both (the destructor's precondition): the free list is ours alone.
   for (b = free_->load(std::memory_order_relaxed); b != nullptr;) {
     block* const next = b->next.load(std::memory_order_relaxed);
     delete_block(b);

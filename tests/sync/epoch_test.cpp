@@ -148,30 +148,44 @@ TEST(Epoch, ReadOnlyPinsRunTheThreadsOwnSealedBags) {
 }
 
 // Pinning from a thread_local destructor that runs after the epoch exit hook: the thread gets
-// a one-shot entry, released when its last (nested) guard goes; deferred calls still run.
+// a one-shot entry, released when its last (nested) guard goes; deferred calls still run, and
+// is_pinned() is true while the guards live and false once they are gone.
 struct late_pinner {
   counters* c = nullptr;
+  int* pinned_checks = nullptr;  // how many of the is_pinned() checks below held
   late_pinner() = default;
   late_pinner(const late_pinner&) = delete;
   late_pinner& operator=(const late_pinner&) = delete;
   ~late_pinner() {
     if (c == nullptr) return;
-    guard outer = ferrite::sync::pin();
-    guard inner = ferrite::sync::pin();
-    inner.defer_delete(new tracked(*c, 0));
+    *pinned_checks += ferrite::sync::is_pinned() ? 0 : 1;
+    {
+      guard outer = ferrite::sync::pin();
+      *pinned_checks += ferrite::sync::is_pinned() ? 1 : 0;
+      {
+        guard inner = ferrite::sync::pin();
+        *pinned_checks += ferrite::sync::is_pinned() ? 1 : 0;
+        inner.defer_delete(new tracked(*c, 0));
+      }
+      *pinned_checks += ferrite::sync::is_pinned() ? 1 : 0;  // the outer guard still lives
+    }
+    *pinned_checks += ferrite::sync::is_pinned() ? 0 : 1;
   }
 };
 
 TEST(Epoch, PinAfterThreadExitHookUsesOneShotEntry) {
   counters n;
+  int pinned_checks = 0;
   ferrite::thread t([&] {
     // Constructed before the thread's first pin (which constructs the exit hook), so destroyed
     // after the hook has released the thread's entry.
     static thread_local late_pinner late;
     late.c = &n;
+    late.pinned_checks = &pinned_checks;
     const guard g = ferrite::sync::pin();
   });
   t.join();
+  EXPECT_EQ(pinned_checks, 5);
   for (int i = 0; i < 16 && outstanding(n) != 0; ++i) ferrite::sync::pin().flush();
   EXPECT_EQ(outstanding(n), 0U);
 }

@@ -56,8 +56,10 @@ struct epoch_thread {
     participant* p = default_collector().acquire_participant();
     if (t.exited) {
       // Pinned after this thread's exit hook ran (from another thread_local's destructor):
-      // a one-shot entry, released when its last guard goes (crossbeam does the same).
+      // a one-shot entry, released when its last guard goes (crossbeam does the same). It is
+      // the thread's entry until then, so nested pins reuse it and is_pinned() sees it.
       p->unpin_flags_ |= participant::unpin_ephemeral;
+      t.local = p;
       return p;
     }
     if (!t.hooked) {
@@ -121,6 +123,9 @@ FERRITE_COLD inline void epoch_unpin_last_ephemeral(participant& p) noexcept {
   // ORDERING: (E13) as in unpin().
   p.epoch_.store(0, std::memory_order_release);
   p.release();  // a one-shot entry (pinned after the thread's exit hook ran)
+  // The next pin of this thread takes a new one-shot entry. (An entry that became one-shot
+  // because a guard outlived the exit hook is no longer epoch_tls.local: on_exit cleared it.)
+  if (epoch_tls.local == &p) epoch_tls.local = nullptr;
 }
 
 // The uncontended outermost pin is: a load of the own epoch word (nesting), a load of the

@@ -53,6 +53,29 @@ void replace_and_scan(hazard_pointer_domain& dom, ferrite::atomic<obj*>& src, ob
   dom.cleanup();
 }
 
+/// The shape of the tests that hold a protection across reads: a writer thread replaces the
+/// object `replacements` times (retire and scan after each) while `reader(dom, src)` runs on
+/// the main thread; then the last object is retired, and every object must have been
+/// reclaimed exactly once.
+template <class Reader>
+void reader_against_writer(int replacements, Reader reader) {
+  expect_pass([=] {
+    hazard_pointer_domain dom;
+    int destroyed = 0;
+    ferrite::atomic<obj*> src{new obj(1, &destroyed)};
+    ferrite::thread writer([&] {
+      for (int v = 2; v <= replacements + 1; ++v) {
+        replace_and_scan(dom, src, new obj(v, &destroyed));
+      }
+    });
+    reader(dom, src);
+    writer.join();
+    replace_and_scan(dom, src, nullptr);
+    FERRITE_ASSERT(destroyed == replacements + 1,
+                   "a retired, unprotected object was not reclaimed");
+  });
+}
+
 /// One reader against a writer that unlinks the object, retires it and immediately scans
 /// (cleanup): the scan must see the reader's hazard pointer or the reader must see the
 /// unlink (the asymmetric fence pair (P2)/(S1)).
@@ -97,11 +120,7 @@ TEST(hazard_pointer_model, two_readers_one_retire) {
 /// (try_protect's retry path), while the writer retires from a second thread: records are
 /// taken, released and reused by make_hazard_pointer in between.
 TEST(hazard_pointer_model, protection_held_across_reads_and_record_reuse) {
-  expect_pass([] {
-    hazard_pointer_domain dom;
-    int destroyed = 0;
-    ferrite::atomic<obj*> src{new obj(1, &destroyed)};
-    ferrite::thread writer([&] { replace_and_scan(dom, src, new obj(2, &destroyed)); });
+  reader_against_writer(1, [](hazard_pointer_domain& dom, ferrite::atomic<obj*>& src) {
     {
       hazard_pointer h = make_hazard_pointer(dom);
       const obj* p = h.protect(src);
@@ -110,9 +129,6 @@ TEST(hazard_pointer_model, protection_held_across_reads_and_record_reuse) {
       FERRITE_ASSERT(first == second && (first == 1 || first == 2));
     }
     FERRITE_ASSERT(protected_read(dom, src) >= 1);  // reuses the record released above
-    writer.join();
-    replace_and_scan(dom, src, nullptr);
-    FERRITE_ASSERT(destroyed == 2, "a retired, unprotected object was not reclaimed");
   });
 }
 
@@ -123,27 +139,14 @@ TEST(hazard_pointer_model, protection_held_across_reads_and_record_reuse) {
 /// which the slow path protects (a fast path that trusted a record holding another address
 /// would read object 2 as the writer reclaims it).
 TEST(hazard_pointer_model, reprotect_same_pointer_keeps_it_alive) {
-  expect_pass([] {
-    hazard_pointer_domain dom;
-    int destroyed = 0;
-    ferrite::atomic<obj*> src{new obj(1, &destroyed)};
-    ferrite::thread writer([&] {
-      for (int v = 2; v <= 3; ++v) {
-        replace_and_scan(dom, src, new obj(v, &destroyed));
-      }
-    });
-    {
-      hazard_pointer h = make_hazard_pointer(dom);
-      const obj* p = h.protect(src);
-      const int first = p->read();
-      const obj* q = h.protect(src);  // fast path when src still holds p
-      const int second = q->read();
-      FERRITE_ASSERT(first >= 1 && first <= 3);
-      FERRITE_ASSERT(second >= first, "re-protect went back to the retired object");
-    }
-    writer.join();
-    replace_and_scan(dom, src, nullptr);
-    FERRITE_ASSERT(destroyed == 3, "a retired, unprotected object was not reclaimed");
+  reader_against_writer(2, [](hazard_pointer_domain& dom, ferrite::atomic<obj*>& src) {
+    hazard_pointer h = make_hazard_pointer(dom);
+    const obj* p = h.protect(src);
+    const int first = p->read();
+    const obj* q = h.protect(src);  // fast path when src still holds p
+    const int second = q->read();
+    FERRITE_ASSERT(first >= 1 && first <= 3);
+    FERRITE_ASSERT(second >= first, "re-protect went back to the retired object");
   });
 }
 
@@ -152,21 +155,12 @@ TEST(hazard_pointer_model, reprotect_same_pointer_keeps_it_alive) {
 /// and the writer's scan sees it (a stale copy would return the object unprotected, and the
 /// scan would reclaim it under the read: a use after free).
 TEST(hazard_pointer_model, reprotect_after_reset_publishes_again) {
-  expect_pass([] {
-    hazard_pointer_domain dom;
-    int destroyed = 0;
-    ferrite::atomic<obj*> src{new obj(1, &destroyed)};
-    ferrite::thread writer([&] { replace_and_scan(dom, src, new obj(2, &destroyed)); });
-    {
-      hazard_pointer h = make_hazard_pointer(dom);
-      FERRITE_ASSERT(h.protect(src)->read() >= 1);
-      h.reset_protection();
-      const obj* q = h.protect(src);
-      FERRITE_ASSERT(q->read() >= 1);
-    }
-    writer.join();
-    replace_and_scan(dom, src, nullptr);
-    FERRITE_ASSERT(destroyed == 2, "a retired, unprotected object was not reclaimed");
+  reader_against_writer(1, [](hazard_pointer_domain& dom, ferrite::atomic<obj*>& src) {
+    hazard_pointer h = make_hazard_pointer(dom);
+    FERRITE_ASSERT(h.protect(src)->read() >= 1);
+    h.reset_protection();
+    const obj* q = h.protect(src);
+    FERRITE_ASSERT(q->read() >= 1);
   });
 }
 

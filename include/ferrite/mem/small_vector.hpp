@@ -300,9 +300,8 @@ class small_vector : private detail::small_vector_base {
       k_memcpy_relocate && k_std_alloc && sizeof(T) <= 2 * sizeof(void*);
   static constexpr size_type k_inline_bytes = N == 0 ? 1 : N * sizeof(T);
   // std::allocator's max_size() is PTRDIFF_MAX / sizeof(T): see max_size().
-  static constexpr detail::small_vector_elem k_elem{
-      sizeof(T), alignof(T),
-      std::min(static_cast<size_type>(PTRDIFF_MAX) / sizeof(T), base::k_max_size_bits)};
+  static constexpr size_type k_std_max_size =
+      std::min(static_cast<size_type>(PTRDIFF_MAX) / sizeof(T), base::k_max_size_bits);
 
   union storage {
     detail::small_vector_heap heap;  // active when meta_'s heap flag is set

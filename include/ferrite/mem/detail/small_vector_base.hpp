@@ -22,14 +22,6 @@ struct small_vector_heap {
   std::size_t capacity;
 };
 
-/// What the type-erased helpers need to know about an element type: its size and alignment,
-/// and small_vector's max_size() for it (a constant, so no division happens at run time).
-struct small_vector_elem {
-  std::size_t size;
-  std::size_t align;
-  std::size_t max_size;
-};
-
 /// The T-independent state and helpers of small_vector.
 ///
 /// Metadata word `meta_` (one std::size_t, at offset 0 of every small_vector):

@@ -239,9 +239,9 @@ auto small_vector<T, N, Alloc>::grow_emplace_back_trivial(T value) -> reference 
   const size_type n = size();  // == capacity(): only a full vector grows
   const size_type old_capacity = capacity();
   // next_capacity's doubling, inline; the out-of-line call handles N == 0 and max_size().
-  const size_type new_capacity = old_capacity != 0 && old_capacity <= k_elem.max_size / 2
+  const size_type new_capacity = old_capacity != 0 && old_capacity <= k_std_max_size / 2
                                      ? 2 * old_capacity
-                                     : base::next_capacity(n, 1, old_capacity, k_elem.max_size);
+                                     : base::next_capacity(n, 1, old_capacity, k_std_max_size);
   T* fresh = traits::allocate(alloc_, new_capacity);  // may throw: nothing has changed
   if (is_inline()) {
     relocate(inline_data(), N, fresh);  // the first spill: a copy of constant size

@@ -39,6 +39,11 @@
 #include <cds/init.h>
 #include <cds/threading/model.h>
 #endif
+#if FERRITE_BENCH_HAVE_URCU
+// The inline read side (urcu's _LGPL_SOURCE): what a user of urcu-memb gets in a hot loop.
+#define _LGPL_SOURCE 1
+#include <urcu/urcu-memb.h>
+#endif
 #pragma GCC diagnostic pop
 
 namespace {
@@ -280,6 +285,43 @@ void bm_epoch_section_with_garbage(benchmark::State& state) {
 BENCHMARK(bm_epoch_section_with_garbage)
     ->Name("read_side/ferrite_epoch_pin_load_unpin_garbage_queued");
 
+/// The floor of any publish-and-clear read side (an epoch pin, an RCU read lock): load the
+/// global epoch, publish it, run the section, clear, on a word whose address is a constant,
+/// with no thread-local lookup and no nesting test. pin() adds those two, and they are what
+/// every nestable read side of the default domain must read: the row shows what they cost.
+void bm_minimal_publish_section(benchmark::State& state) {
+  static ferrite::atomic<std::uint64_t> global{8};
+  static ferrite::atomic<std::uint64_t> local{0};
+  for (auto _ : state) {
+    // ORDERING: acquire, as a pin's (E1).
+    const std::uint64_t e = global.load(std::memory_order_acquire);
+    // ORDERING: release publish, as a pin's (E2); then the light fence (E3), a compiler fence.
+    local.store(e | 1, std::memory_order_release);
+    ferrite::compiler_fence(std::memory_order_seq_cst);
+    const protected_node* p = g_src.load(std::memory_order_acquire);
+    consume(p->value);
+    // ORDERING: release unpublish, as an unpin's (E13).
+    local.store(0, std::memory_order_release);
+  }
+}
+BENCHMARK(bm_minimal_publish_section)->Name("read_side/minimal_publish_load_unpublish");
+
+#if FERRITE_BENCH_HAVE_URCU
+/// Userspace RCU's membarrier flavour: the read side closest to pin() (a nesting counter in a
+/// thread-local word, the light side of a membarrier fence pair). Registered per thread.
+void bm_urcu_section(benchmark::State& state) {
+  urcu_memb_register_thread();
+  for (auto _ : state) {
+    urcu_memb_read_lock();
+    const protected_node* p = g_src.load(std::memory_order_acquire);
+    consume(p->value);
+    urcu_memb_read_unlock();
+  }
+  urcu_memb_unregister_thread();
+}
+BENCHMARK(bm_urcu_section)->Name("read_side/liburcu_memb_read_lock_load_unlock");
+#endif
+
 /// For scale: the same publish / load / unpublish shape as a pin, but with a symmetric
 /// seq_cst fence (what pin and protect would cost without membarrier, or crossbeam's SeqCst).
 void bm_symmetric_fence_section(benchmark::State& state) {
@@ -296,6 +338,79 @@ void bm_symmetric_fence_section(benchmark::State& state) {
   }
 }
 BENCHMARK(bm_symmetric_fence_section)->Name("read_side/store_seq_cst_fence_load_store");
+
+// ---- read-side cost in a dependent chain (a list or tree walk), one thread ----------------
+//
+// Each iteration follows one link of a 64-node ring that stays in L1: the next load's address
+// is the previous load's result, so a plain walk runs at the L1 load latency rather than at
+// the load throughput measured above. Each scheme protects every step on its own (a pin or a
+// read lock per link, the worst case of a walk); its extra work overlaps with the chain.
+
+struct chain_node : ferrite::sync::hazard_pointer_obj_base<chain_node> {
+  ferrite::atomic<chain_node*> next{nullptr};
+};
+
+/// The ring, linked once (i -> i + 1 -> ... -> 0).
+chain_node* chain_ring() {
+  static chain_node nodes[64];
+  static const bool linked = [] {
+    for (std::size_t i = 0; i < 64; ++i) {
+      // ORDERING: relaxed; single-threaded set-up before any walk.
+      nodes[i].next.store(&nodes[(i + 1) % 64], std::memory_order_relaxed);
+    }
+    return true;
+  }();
+  static_cast<void>(linked);
+  return &nodes[0];
+}
+
+void bm_chain_plain(benchmark::State& state) {
+  const chain_node* p = chain_ring();
+  for (auto _ : state) {
+    // ORDERING: acquire, the floor of every row below.
+    p = p->next.load(std::memory_order_acquire);
+    consume(reinterpret_cast<std::uintptr_t>(p));
+  }
+}
+BENCHMARK(bm_chain_plain)->Name("read_chain/plain_load_acquire");
+
+void bm_chain_epoch(benchmark::State& state) {
+  const chain_node* p = chain_ring();
+  for (auto _ : state) {
+    ferrite::sync::guard g = ferrite::sync::pin();
+    // ORDERING: acquire, as the plain row.
+    p = p->next.load(std::memory_order_acquire);
+    consume(reinterpret_cast<std::uintptr_t>(p));
+  }
+}
+BENCHMARK(bm_chain_epoch)->Name("read_chain/ferrite_epoch_pin_per_step");
+
+void bm_chain_hazard(benchmark::State& state) {
+  ferrite::sync::hazard_pointer h = ferrite::sync::make_hazard_pointer();
+  const chain_node* p = chain_ring();
+  for (auto _ : state) {
+    // Every step protects a new pointer: the publish, fence and re-validation path.
+    p = h.protect(p->next);
+    consume(reinterpret_cast<std::uintptr_t>(p));
+  }
+}
+BENCHMARK(bm_chain_hazard)->Name("read_chain/ferrite_hazard_protect_per_step");
+
+#if FERRITE_BENCH_HAVE_URCU
+void bm_chain_urcu(benchmark::State& state) {
+  urcu_memb_register_thread();
+  const chain_node* p = chain_ring();
+  for (auto _ : state) {
+    urcu_memb_read_lock();
+    // ORDERING: acquire, as the plain row.
+    p = p->next.load(std::memory_order_acquire);
+    consume(reinterpret_cast<std::uintptr_t>(p));
+    urcu_memb_read_unlock();
+  }
+  urcu_memb_unregister_thread();
+}
+BENCHMARK(bm_chain_urcu)->Name("read_chain/liburcu_memb_read_lock_per_step");
+#endif
 
 #if FERRITE_BENCH_HAVE_LIBCDS
 /// libcds: HP::Guard::protect on an existing guard.

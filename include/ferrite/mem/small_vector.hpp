@@ -465,4 +465,5 @@ using small_vector = mem::small_vector<T, N, std::pmr::polymorphic_allocator<T>>
 
 }  // namespace ferrite::mem
 
+#include "ferrite/mem/detail/small_vector_assign.hpp"
 #include "ferrite/mem/detail/small_vector_impl.hpp"

@@ -18,9 +18,12 @@
 #include <string>
 #include <vector>
 
+#include "single_pass_iterator.hpp"
+
 namespace {
 
 using ferrite::mem::inline_vector;
+using ferrite::mem::test::single_pass_it;
 
 // ---- compile-time properties ------------------------------------------------------------
 
@@ -193,23 +196,10 @@ TEST_F(counted_test, InputRangeOverflowRollsBack) {
   std::vector<counted> src;
   for (std::istream_iterator<int> it(in), end; it != end; ++it) src.emplace_back(*it);
   // An input-only view over src: the overflow is found on the third element.
-  struct input_it {
-    using value_type = counted;
-    using difference_type = std::ptrdiff_t;
-    const counted* p;
-    const counted& operator*() const { return *p; }
-    input_it& operator++() {
-      ++p;
-      return *this;
-    }
-    void operator++(int) { ++p; }
-    bool operator==(const input_it&) const = default;
-  };
-  static_assert(std::input_iterator<input_it> && !std::forward_iterator<input_it>);
-  EXPECT_THROW(v.insert(v.begin() + 1, input_it{src.data()}, input_it{src.data() + 3}),
+  EXPECT_THROW(v.insert(v.begin() + 1, single_pass_it{src.data()}, single_pass_it{src.data() + 3}),
                std::bad_alloc);
   EXPECT_EQ(values(v), (std::vector<int>{1, 2}));
-  v.insert(v.begin() + 1, input_it{src.data()}, input_it{src.data() + 2});
+  v.insert(v.begin() + 1, single_pass_it{src.data()}, single_pass_it{src.data() + 2});
   EXPECT_EQ(values(v), (std::vector<int>{1, 7, 8, 2}));
 }
 

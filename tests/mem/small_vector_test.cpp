@@ -20,6 +20,8 @@
 #include <string>
 #include <vector>
 
+#include "single_pass_iterator.hpp"
+
 #if __has_include(<absl/container/inlined_vector.h>)
 #include <absl/container/inlined_vector.h>
 #define FERRITE_TEST_HAVE_ABSL 1
@@ -28,6 +30,7 @@
 namespace {
 
 using ferrite::mem::small_vector;
+using ferrite::mem::test::single_pass_it;
 
 // ---- helpers ------------------------------------------------------------------------------
 
@@ -102,27 +105,6 @@ bool holds_inline(const V& v) {
   const auto* self = reinterpret_cast<const std::byte*>(&v);
   return p >= self && p < self + sizeof(V);
 }
-
-/// A single-pass iterator over an int array.
-struct input_it {
-  using iterator_category = std::input_iterator_tag;
-  using value_type = int;
-  using difference_type = std::ptrdiff_t;
-  using pointer = const int*;
-  using reference = const int&;
-  const int* p = nullptr;
-  const int& operator*() const { return *p; }
-  input_it& operator++() {
-    ++p;
-    return *this;
-  }
-  input_it operator++(int) {
-    input_it old = *this;
-    ++p;
-    return old;
-  }
-  bool operator==(const input_it&) const = default;
-};
 
 // ---- layout --------------------------------------------------------------------------------
 
@@ -201,7 +183,7 @@ TEST(SmallVector, Constructors) {
   const small_vector<int, 4> ranged(l.begin(), l.end());
   EXPECT_EQ(values(ranged), (std::vector<int>{1, 2, 3, 4, 5}));
   const int raw[] = {9, 8, 7};
-  const small_vector<int, 4> single_pass(input_it{raw}, input_it{raw + 3});
+  const small_vector<int, 4> single_pass(single_pass_it{raw}, single_pass_it{raw + 3});
   EXPECT_EQ(values(single_pass), (std::vector<int>{9, 8, 7}));
   const small_vector<int, 4> il{1, 2};
   EXPECT_EQ(values(il), (std::vector<int>{1, 2}));
@@ -244,7 +226,7 @@ TEST(SmallVector, AssignForms) {
   v.assign({1, 2, 3, 4, 5, 6});
   EXPECT_EQ(values(v), (std::vector<int>{1, 2, 3, 4, 5, 6}));
   const int raw[] = {3, 2};
-  v.assign(input_it{raw}, input_it{raw + 2});
+  v.assign(single_pass_it{raw}, single_pass_it{raw + 2});
   EXPECT_EQ(values(v), (std::vector<int>{3, 2}));
   v.assign_range(std::views::iota(0, 5));
   EXPECT_EQ(values(v), (std::vector<int>{0, 1, 2, 3, 4}));
@@ -386,7 +368,7 @@ TEST(SmallVector, InsertRangesAndInputIterators) {
   v.append_range(std::vector<int>{7, 8});
   EXPECT_EQ(values(v), (std::vector<int>{1, 10, 11, 12, 2, 7, 8}));
   const int raw[] = {5, 6};
-  v.insert(v.begin(), input_it{raw}, input_it{raw + 2});
+  v.insert(v.begin(), single_pass_it{raw}, single_pass_it{raw + 2});
   EXPECT_EQ(values(v), (std::vector<int>{5, 6, 1, 10, 11, 12, 2, 7, 8}));
   std::istringstream in("3 4");
   v.insert(v.end(), std::istream_iterator<int>(in), std::istream_iterator<int>());

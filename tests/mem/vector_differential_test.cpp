@@ -25,11 +25,13 @@
 
 #include "ferrite/mem/inline_vector.hpp"
 #include "ferrite/mem/small_vector.hpp"
+#include "single_pass_iterator.hpp"
 
 namespace {
 
 using ferrite::mem::inline_vector;
 using ferrite::mem::small_vector;
+using ferrite::mem::test::single_pass_it;
 
 // ---- the element types ---------------------------------------------------------------------
 
@@ -272,28 +274,6 @@ constexpr family family_of<std::vector<E>> = family::std_vector;
 template <class E, std::size_t N>
 constexpr family family_of<inline_vector<E, N>> = family::inline_fixed;
 
-/// A single-pass iterator over a std::vector<E>.
-template <class E>
-struct input_it {
-  using iterator_category = std::input_iterator_tag;
-  using value_type = E;
-  using difference_type = std::ptrdiff_t;
-  using pointer = const E*;
-  using reference = const E&;
-  const E* p = nullptr;
-  const E& operator*() const { return *p; }
-  input_it& operator++() {
-    ++p;
-    return *this;
-  }
-  input_it operator++(int) {
-    input_it old = *this;
-    ++p;
-    return old;
-  }
-  bool operator==(const input_it&) const = default;
-};
-
 template <class C>
 C make(const std::vector<int>& vals) {
   C c;
@@ -340,7 +320,7 @@ observation apply_insert(C& c, const op& o, const E& ext, const std::vector<E>& 
       break;
     case kind::insert_input:
       arm();
-      c.insert(at, input_it<E>{src.data()}, input_it<E>{src.data() + src.size()});
+      c.insert(at, single_pass_it<E>{src.data()}, single_pass_it<E>{src.data() + src.size()});
       break;
     case kind::emplace:
       arm();

@@ -78,21 +78,34 @@ void drain(seg_queue<int>& q, ledger& l, fifo_view& view) {
   FERRITE_ASSERT(q.empty());
 }
 
-/// One producer pushes two elements while the consumer try_pops twice: FIFO, exactly once.
-TEST(seg_queue_model, one_producer_one_consumer) {
-  expect_pass([] {
-    seg_queue<int> q;
-    ledger l;
-    fifo_view view;
-    ferrite::thread producer([&] {
-      push_as(q, l, 1, 1);
-      push_as(q, l, 1, 2);
-    });
-    try_take(q, l, view);
-    try_take(q, l, view);
-    producer.join();
-    drain(q, l, view);
+/// Moves the queue, single-threaded, to `position` of its first block (pushes and pops that
+/// many elements of producer 0), so that the next push claims that slot.
+void advance_to(seg_queue<int>& q, ledger& l, fifo_view& view, int position) {
+  for (int i = 1; i <= position; ++i) push_as(q, l, 0, i);
+  for (int i = 0; i < position; ++i) try_take(q, l, view);
+  FERRITE_ASSERT(l.total == position && q.empty());
+}
+
+/// From `position` of the first block, one producer pushes two elements while the consumer
+/// try_pops twice; then the rest is drained: FIFO, exactly once.
+void two_pushes_against_two_takes(int position) {
+  seg_queue<int> q;
+  ledger l;
+  fifo_view view;
+  advance_to(q, l, view, position);
+  ferrite::thread producer([&] {
+    push_as(q, l, 1, 1);
+    push_as(q, l, 1, 2);
   });
+  try_take(q, l, view);
+  try_take(q, l, view);
+  producer.join();
+  drain(q, l, view);
+}
+
+/// One producer pushes two elements while the consumer try_pops twice.
+TEST(seg_queue_model, one_producer_one_consumer) {
+  expect_pass([] { two_pushes_against_two_takes(0); });
 }
 
 /// Three consumers and one element: a consumer may claim below a tail another consumer read
@@ -159,33 +172,12 @@ TEST(seg_queue_model, pop_after_push_is_never_empty) {
   });
 }
 
-/// Moves the queue, single-threaded, to `position` of its first block (pushes and pops that
-/// many elements of producer 0), so that the next push claims that slot.
-void advance_to(seg_queue<int>& q, ledger& l, fifo_view& view, int position) {
-  for (int i = 1; i <= position; ++i) push_as(q, l, 0, i);
-  for (int i = 0; i < position; ++i) try_take(q, l, view);
-  FERRITE_ASSERT(l.total == position && q.empty());
-}
-
 /// Block boundary, producer side: the producer pushes into slot 30 (claiming it installs the
 /// next block: (Q4), (Q5), (Q6)) and into slot 0 of the next block, while the consumer pops
 /// twice: it may wait at the phantom position or for the link (Q13), moves the head onto the
 /// new block and frees the used one (destroy_block), in FIFO order.
 TEST(seg_queue_model, block_boundary_install) {
-  expect_pass([] {
-    seg_queue<int> q;
-    ledger l;
-    fifo_view view;
-    advance_to(q, l, view, 30);
-    ferrite::thread producer([&] {
-      push_as(q, l, 1, 1);
-      push_as(q, l, 1, 2);
-    });
-    try_take(q, l, view);
-    try_take(q, l, view);
-    producer.join();
-    drain(q, l, view);
-  });
+  expect_pass([] { two_pushes_against_two_takes(30); });
 }
 
 /// Block boundary, consumer side: slots 29 and 30 are filled; two consumers claim them at

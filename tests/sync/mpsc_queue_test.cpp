@@ -418,25 +418,11 @@ TEST(MpscQueueStress, DestructionWithItemsLeftAfterConcurrentUse) {
 // block boundaries (blocks of 2).
 TEST(MpscQueueStress, PopAfterPushIsNeverEmpty) {
   mpsc_queue<std::uint64_t, std::allocator<std::uint64_t>, 2> q;
-  const std::uint64_t rounds = std::uint64_t{1'000} * k_scale;
-  std::atomic<std::uint64_t> pushed{0};
-  std::atomic<std::uint64_t> popped{0};
-  std::atomic<std::uint64_t> misses{0};
-  std::thread consumer([&] {
-    std::uint64_t out = 0;
-    for (std::uint64_t i = 1; i <= rounds; ++i) {
-      while (pushed.load(std::memory_order_acquire) < i) std::this_thread::yield();
-      if (q.try_pop_state(out) != mpsc_pop_result::item || out != i) misses.fetch_add(1);
-      popped.store(i, std::memory_order_release);
-    }
-  });
-  for (std::uint64_t i = 1; i <= rounds; ++i) {
-    q.push(i);
-    pushed.store(i, std::memory_order_release);
-    while (popped.load(std::memory_order_acquire) < i) std::this_thread::yield();
-  }
-  consumer.join();
-  EXPECT_EQ(misses.load(), 0U);
+  const std::uint64_t misses = ferrite_test::pop_after_push_misses(
+      q, std::uint64_t{1'000} * k_scale, [](auto& queue, std::uint64_t& out) {
+        return queue.try_pop_state(out) == mpsc_pop_result::item;
+      });
+  EXPECT_EQ(misses, 0U);
   EXPECT_TRUE(q.empty());
 }
 

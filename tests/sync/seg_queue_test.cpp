@@ -247,25 +247,10 @@ TEST(SegQueueStress, ConsumersRaceOnANearlyEmptyQueue) {
 // and tail loads' orderings at every offset of many blocks.
 TEST(SegQueueStress, PopAfterPushIsNeverEmpty) {
   seg_queue<std::uint64_t> q;
-  const std::uint64_t rounds = std::uint64_t{4'000} * k_scale;
-  std::atomic<std::uint64_t> pushed{0};
-  std::atomic<std::uint64_t> popped{0};
-  std::atomic<std::uint64_t> spurious_empty{0};
-  std::thread consumer([&] {
-    std::uint64_t out = 0;
-    for (std::uint64_t i = 1; i <= rounds; ++i) {
-      while (pushed.load(std::memory_order_acquire) < i) std::this_thread::yield();
-      if (!q.try_pop(out) || out != i) spurious_empty.fetch_add(1);
-      popped.store(i, std::memory_order_release);
-    }
-  });
-  for (std::uint64_t i = 1; i <= rounds; ++i) {
-    q.push(i);
-    pushed.store(i, std::memory_order_release);
-    while (popped.load(std::memory_order_acquire) < i) std::this_thread::yield();
-  }
-  consumer.join();
-  EXPECT_EQ(spurious_empty.load(), 0U);
+  const std::uint64_t spurious_empty = ferrite_test::pop_after_push_misses(
+      q, std::uint64_t{4'000} * k_scale,
+      [](auto& queue, std::uint64_t& out) { return queue.try_pop(out); });
+  EXPECT_EQ(spurious_empty, 0U);
   EXPECT_TRUE(q.empty());
 }
 

@@ -187,7 +187,12 @@ FERRITE_ALWAYS_INLINE void participant::pin_rare() noexcept {
 FERRITE_ALWAYS_INLINE void participant::unpin() noexcept {
   FERRITE_DEBUG_ASSERT(pinned(), "epoch: unpin without pin");
   const std::uint32_t flags = unpin_flags_;
-  if (flags == 0) {
+  // [[likely]]: keeps the outermost unpin's store on the fall-through path. Without it GCC 12
+  // laid it out of line in some callers (a local_handle's loop took three taken branches per
+  // section and ran at 1.38 ns against the default pin's 1.11; with it 1.07 ns, and a pin while
+  // the thread has sealed garbage 1.73 -> 1.45 ns); an inner guard's unpin pays instead (a
+  // nested section 0.90 -> 1.12 ns).
+  if (flags == 0) [[likely]] {
     // ORDERING: (E13) release; pairs with the advancers' acquire loads (E12): every access
     // this thread made while pinned happens-before the advance that sees it unpinned, and so
     // before the reclamation that advance enables.

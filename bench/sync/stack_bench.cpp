@@ -386,15 +386,35 @@ void bm_chain_epoch(benchmark::State& state) {
 BENCHMARK(bm_chain_epoch)->Name("read_chain/ferrite_epoch_pin_per_step");
 
 void bm_chain_hazard(benchmark::State& state) {
-  ferrite::sync::hazard_pointer h = ferrite::sync::make_hazard_pointer();
-  const chain_node* p = chain_ring();
+  // Hand over hand, as a real walk must: `cur` keeps the node whose `next` is read protected
+  // while `nxt` protects (and re-validates) the successor; then they swap roles.
+  ferrite::sync::hazard_pointer cur = ferrite::sync::make_hazard_pointer();
+  ferrite::sync::hazard_pointer nxt = ferrite::sync::make_hazard_pointer();
+  const chain_node* p = cur.protect(chain_ring()->next);
   for (auto _ : state) {
     // Every step protects a new pointer: the publish, fence and re-validation path.
-    p = h.protect(p->next);
+    p = nxt.protect(p->next);
+    cur.swap(nxt);
     consume(reinterpret_cast<std::uintptr_t>(p));
   }
 }
-BENCHMARK(bm_chain_hazard)->Name("read_chain/ferrite_hazard_protect_per_step");
+BENCHMARK(bm_chain_hazard)->Name("read_chain/ferrite_hazard_protect_swap_per_step");
+/// The same walk without swap: two hazard pointers take turns (two links per iteration, so
+/// halve the time to compare). A swap moves both objects' fields through memory, and the next
+/// protect's store address then waits for that round trip: see docs/sync.md.
+void bm_chain_hazard_alternating(benchmark::State& state) {
+  ferrite::sync::hazard_pointer a = ferrite::sync::make_hazard_pointer();
+  ferrite::sync::hazard_pointer b = ferrite::sync::make_hazard_pointer();
+  const chain_node* p = a.protect(chain_ring()->next);
+  for (auto _ : state) {
+    p = b.protect(p->next);  // a still protects the node whose next is read
+    consume(reinterpret_cast<std::uintptr_t>(p));
+    p = a.protect(p->next);  // and now b does
+    consume(reinterpret_cast<std::uintptr_t>(p));
+  }
+}
+BENCHMARK(bm_chain_hazard_alternating)
+    ->Name("read_chain/ferrite_hazard_two_alternating_per_2_steps");
 
 #if FERRITE_BENCH_HAVE_URCU
 void bm_chain_urcu(benchmark::State& state) {

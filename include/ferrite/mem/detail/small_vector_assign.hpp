@@ -7,10 +7,20 @@
 #include <algorithm>
 #include <utility>
 
-#include "ferrite/mem/detail/small_vector_impl.hpp"  // detail::sv_repeat
 #include "ferrite/mem/small_vector.hpp"
 
 namespace ferrite::mem {
+
+namespace detail {
+/// An iterator that yields the same value forever: assign(count, value) is assign_counted
+/// over it.
+template <class T>
+struct sv_repeat {
+  const T* value;
+  const T& operator*() const noexcept { return *value; }
+  sv_repeat& operator++() noexcept { return *this; }
+};
+}  // namespace detail
 
 // ---- assignment -------------------------------------------------------------------------
 

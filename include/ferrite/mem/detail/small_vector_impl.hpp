@@ -12,17 +12,6 @@
 
 namespace ferrite::mem {
 
-namespace detail {
-/// An iterator that yields the same value forever: assign(count, value) is assign_counted
-/// over it.
-template <class T>
-struct sv_repeat {
-  const T* value;
-  const T& operator*() const noexcept { return *value; }
-  sv_repeat& operator++() noexcept { return *this; }
-};
-}  // namespace detail
-
 // ---- allocation and relocation ---------------------------------------------------------
 
 template <class T, std::size_t N, class Alloc>

@@ -401,7 +401,7 @@ void bm_chain_hazard(benchmark::State& state) {
 BENCHMARK(bm_chain_hazard)->Name("read_chain/ferrite_hazard_protect_swap_per_step");
 /// The same walk without swap: two hazard pointers take turns (two links per iteration, so
 /// halve the time to compare). A swap moves both objects' fields through memory, and the next
-/// protect's store address then waits for that round trip: see docs/sync.md.
+/// protect's store address waits for that round trip: see docs/sync.md.
 void bm_chain_hazard_alternating(benchmark::State& state) {
   ferrite::sync::hazard_pointer a = ferrite::sync::make_hazard_pointer();
   ferrite::sync::hazard_pointer b = ferrite::sync::make_hazard_pointer();

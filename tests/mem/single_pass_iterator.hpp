@@ -29,9 +29,7 @@ struct single_pass_it {
   bool operator==(const single_pass_it&) const = default;
 };
 template <class E>
-single_pass_it(const E*) -> single_pass_it<E>;
-template <class E>
-single_pass_it(E*) -> single_pass_it<E>;
+single_pass_it(const E*) -> single_pass_it<E>;  // from a pointer to E or to const E
 
 static_assert(std::input_iterator<single_pass_it<int>> &&
               !std::forward_iterator<single_pass_it<int>>);

@@ -8,6 +8,7 @@
 #include <gtest/gtest.h>
 
 #include <bit>
+#include <cstddef>
 #include <cstdint>
 #include <limits>
 #include <optional>
@@ -45,6 +46,11 @@ static_assert(ferrite::is_pow2(64U) && !ferrite::is_pow2(0U) && !ferrite::is_pow
 static_assert(ferrite::align_up(13U, 8U) == 16U && ferrite::align_up(16U, 8U) == 16U);
 static_assert(ferrite::align_up(std::uint8_t{250}, std::uint8_t{16}) == 0);  // wraps
 static_assert(ferrite::align_down(13U, 8U) == 8U);
+// The alignment converts to the address's type (the review's friction: both used to deduce T).
+static_assert(ferrite::align_up(std::uintptr_t{13}, 8) == 16);
+static_assert(ferrite::align_down(std::uintptr_t{13}, 8) == 8);
+static_assert(ferrite::checked_align_up(std::uint8_t{250}, 16) == std::nullopt);
+static_assert(ferrite::align_up(std::size_t{4097}, alignof(std::max_align_t)) == 4112);
 static_assert(ferrite::checked_align_up(std::uint8_t{250}, std::uint8_t{16}) == std::nullopt);
 static_assert(ferrite::checked_align_up(std::uint8_t{239}, std::uint8_t{16}) == 240);
 static_assert(ferrite::log2_floor(0U) == -1 && ferrite::log2_floor(1U) == 0);

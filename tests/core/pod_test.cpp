@@ -154,6 +154,42 @@ TEST_F(pod_cast, try_cast_success_const_and_mutable) {
   EXPECT_EQ(ferrite::read_unaligned<std::uint16_t>(cbytes().subspan(4)), 42);
 }
 
+// Buffers from sockets, files and C APIs are char, unsigned char or std::uint8_t: the casts
+// take a span of any of them (the review's friction: only std::span<std::byte> compiled).
+TEST_F(pod_cast, try_cast_from_character_spans) {
+  const header h{0xFEEDFACEU, 3, 7};
+  std::memcpy(buf_.data(), &h, sizeof h);
+  const auto* raw = reinterpret_cast<const unsigned char*>(buf_.data());  // SAFETY: byte view
+  const auto c = ferrite::try_cast<header>(std::span<const unsigned char>(raw, sizeof(header)));
+  ASSERT_TRUE(c.has_value());
+  static_assert(std::same_as<decltype(*c), const header* const&>);
+  EXPECT_EQ(static_cast<const void*>(*c), static_cast<const void*>(buf_.data()));
+  EXPECT_EQ((*c)->magic, 0xFEEDFACEU);
+
+  auto* chars = reinterpret_cast<char*>(buf_.data());  // SAFETY: char may alias any object
+  const auto m = ferrite::try_cast<header>(std::span<char, sizeof(header)>(chars, sizeof(header)));
+  ASSERT_TRUE(m.has_value());
+  static_assert(std::same_as<decltype(*m), header* const&>);
+  (*m)->kind = 9;
+  EXPECT_EQ(ferrite::read_unaligned<std::uint16_t>(cbytes().subspan(6)), 9);
+
+  auto* u8 = reinterpret_cast<std::uint8_t*>(buf_.data());  // SAFETY: as above
+  const auto s = ferrite::try_cast_span<std::uint32_t>(std::span<std::uint8_t>(u8, 16));
+  ASSERT_TRUE(s.has_value());
+  static_assert(std::same_as<decltype(*s), const std::span<std::uint32_t>&>);
+  EXPECT_EQ(s->size(), 4U);
+  EXPECT_EQ((*s)[0], 0xFEEDFACEU);
+
+  // The same errors as for the std::byte span of the same memory.
+  const auto* u8c = reinterpret_cast<const char8_t*>(buf_.data());  // SAFETY: as above
+  const auto bad = ferrite::try_cast_span<std::uint32_t>(std::span<const char8_t>(u8c + 1, 8));
+  ASSERT_FALSE(bad.has_value());
+  EXPECT_EQ(bad.error().code(), ferrite::errc::misaligned);
+  const auto short_one = ferrite::try_cast<header>(std::span<const unsigned char>(raw, 3));
+  ASSERT_FALSE(short_one.has_value());
+  EXPECT_EQ(short_one.error().code(), ferrite::errc::size_mismatch);
+}
+
 TEST_F(pod_cast, try_cast_size_mismatch) {
   for (const std::size_t n : {std::size_t{0}, std::size_t{5}, std::size_t{7}, std::size_t{9}}) {
     const auto r = ferrite::try_cast<std::uint64_t>(cbytes().first(n));

@@ -73,11 +73,13 @@ template <unsigned_integer T>
 }
 
 /// `x` rounded up to a multiple of `alignment`. Wraps modulo 2^digits when the result is not
-/// representable (use checked_align_up to detect that).
+/// representable (use checked_align_up to detect that). Only `x` decides T: the alignment
+/// converts to it, so `align_up(std::uintptr_t{13}, 8)` compiles (in align_down and
+/// checked_align_up too).
 /// Preconditions: `alignment` is a power of two (FERRITE_DEBUG_ASSERT).
 /// Complexity: O(1), branch-free.
 template <unsigned_integer T>
-[[nodiscard]] constexpr T align_up(T x, T alignment) noexcept {
+[[nodiscard]] constexpr T align_up(T x, std::type_identity_t<T> alignment) noexcept {
   FERRITE_DEBUG_ASSERT(is_pow2(alignment), "alignment must be a power of two");
   const auto mask = static_cast<T>(alignment - 1U);
   return static_cast<T>(static_cast<T>(x + mask) & static_cast<T>(~mask));
@@ -87,7 +89,7 @@ template <unsigned_integer T>
 /// Preconditions: `alignment` is a power of two (FERRITE_DEBUG_ASSERT).
 /// Complexity: O(1), branch-free.
 template <unsigned_integer T>
-[[nodiscard]] constexpr T align_down(T x, T alignment) noexcept {
+[[nodiscard]] constexpr T align_down(T x, std::type_identity_t<T> alignment) noexcept {
   FERRITE_DEBUG_ASSERT(is_pow2(alignment), "alignment must be a power of two");
   return static_cast<T>(x & static_cast<T>(~static_cast<T>(alignment - 1U)));
 }
@@ -97,7 +99,8 @@ template <unsigned_integer T>
 /// Preconditions: `alignment` is a power of two (FERRITE_DEBUG_ASSERT).
 /// Complexity: O(1).
 template <unsigned_integer T>
-[[nodiscard]] constexpr std::optional<T> checked_align_up(T x, T alignment) noexcept {
+[[nodiscard]] constexpr std::optional<T> checked_align_up(
+    T x, std::type_identity_t<T> alignment) noexcept {
   const T up = align_up(x, alignment);
   // Without overflow up >= x; with it, up <= x + alignment - 1 - 2^digits < x.
   if (up < x) {

@@ -14,6 +14,7 @@
 #include <array>
 #include <bit>
 #include <climits>
+#include <concepts>
 #include <cstddef>
 #include <cstdint>
 #include <cstring>
@@ -155,6 +156,17 @@ inline error check_many(const char* what, std::size_t size, std::size_t align, c
   return error();
 }
 
+// The bytes of a span of another byte-like type, as std::byte (which may alias any object),
+// so the casts below have one body each.
+template <class B, std::size_t E>
+std::span<const std::byte> bytes_of(std::span<const B, E> bytes) noexcept {
+  return std::as_bytes(bytes);
+}
+template <class B, std::size_t E>
+std::span<std::byte> bytes_of(std::span<B, E> bytes) noexcept {
+  return std::as_writable_bytes(bytes);
+}
+
 // A pointer to the T (or to the first of `count` T) that the bytes at `p` represent.
 // SAFETY (for every caller): `p` is aligned for T and `count * sizeof(T)` bytes are in
 // bounds, both checked by check_one/check_many. T is pod, hence trivially copyable, hence an
@@ -181,6 +193,14 @@ const T* start_lifetime(const void* p, [[maybe_unused]] std::size_t count) noexc
 #endif
 }
 }  // namespace detail
+
+/// A character type whose spans the casts below accept besides std::byte: buffers from
+/// sockets, files and C APIs arrive as char, unsigned char (std::uint8_t) or char8_t.
+/// (signed char is left out: it is not one of the types that may alias an object.)
+template <class B>
+concept byte_like = std::same_as<std::remove_const_t<B>, char> ||
+                    std::same_as<std::remove_const_t<B>, unsigned char> ||
+                    std::same_as<std::remove_const_t<B>, char8_t>;
 
 /// Views `bytes` as one T, in place (zero copy). Fails, checking in this order, with
 /// errc::size_mismatch (detail_a = sizeof(T), detail_b = bytes.size()) unless the length is
@@ -249,6 +269,18 @@ template <pod T>
   const std::size_t count = bytes.size() / sizeof(T);
   // SAFETY: length and alignment checked just above; see detail::start_lifetime.
   return std::span<T>(detail::start_lifetime<T>(static_cast<void*>(bytes.data()), count), count);
+}
+
+/// try_cast and try_cast_span over a span of char, unsigned char (std::uint8_t) or char8_t:
+/// the same checks and results as for the std::byte span of the same memory; a span of const
+/// bytes gives a pointer (span) to const T.
+template <pod T, byte_like B, std::size_t E>
+[[nodiscard]] auto try_cast(std::span<B, E> bytes) noexcept {
+  return try_cast<T>(detail::bytes_of(bytes));
+}
+template <pod T, byte_like B, std::size_t E>
+[[nodiscard]] auto try_cast_span(std::span<B, E> bytes) noexcept {
+  return try_cast_span<T>(detail::bytes_of(bytes));
 }
 
 /// A copy of the T whose bytes start at `source`, which need not be aligned.

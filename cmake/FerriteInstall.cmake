@@ -27,3 +27,4 @@ install(FILES ${PROJECT_BINARY_DIR}/ferriteConfig.cmake
   ${PROJECT_BINARY_DIR}/ferriteConfigVersion.cmake
   ${PROJECT_SOURCE_DIR}/cmake/FerriteModelTest.cmake
   DESTINATION ${CMAKE_INSTALL_LIBDIR}/cmake/ferrite)
+install(FILES ${PROJECT_SOURCE_DIR}/LICENSE DESTINATION ${CMAKE_INSTALL_DOCDIR})

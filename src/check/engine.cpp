@@ -9,8 +9,11 @@
 #include <cstdio>
 #include <cstdlib>
 #include <exception>
+#include <memory>
 #include <stdexcept>
 #include <string>
+#include <utility>
+#include <vector>
 
 #include "ferrite/core/contract.hpp"
 
@@ -56,6 +59,25 @@ void on_contract_violation(const contract_violation& v) {
 }
 
 }  // namespace
+
+/// Makes `e` the running engine and installs the checker's contract handler for the
+/// lifetime of the scope; the destructor restores both, however explore() is left.
+class exploring_scope {
+ public:
+  explicit exploring_scope(engine& e) noexcept {
+    g_engine = &e;
+    previous_ = set_contract_handler(&on_contract_violation);
+  }
+  ~exploring_scope() {
+    set_contract_handler(previous_);
+    g_engine = nullptr;
+  }
+  exploring_scope(const exploring_scope&) = delete;
+  exploring_scope& operator=(const exploring_scope&) = delete;
+
+ private:
+  contract_handler previous_ = nullptr;
+};
 
 unsigned spawn_thread(engine& e, void (*fn)(void*), void* arg, void (*drop)(void*)) {
   if (e.nthreads == k_max_threads)
@@ -326,19 +348,20 @@ report explore(const options& opts, const std::function<void()>& fn) {
   if (g_engine != nullptr) throw std::logic_error("ferrite::check::explore: already exploring");
   if (opts.history < 1 || opts.history > detail::k_max_history)
     throw std::invalid_argument("ferrite::check::options::history must be in 1..16");
+  std::vector<detail::node> replay_path;
+  if (!opts.replay.empty() && !engine::parse_token(opts.replay, replay_path))
+    throw std::invalid_argument("ferrite::check: malformed replay token: " + opts.replay);
   auto e = std::make_unique<engine>();
   e->opts = opts;
   e->exhaustive = opts.search == mode::exhaustive;
   e->rng.seed(opts.seed);
   e->stacks.set_size(opts.stack_size);
   e->body = &fn;
-  g_engine = e.get();
-  const contract_handler previous = set_contract_handler(&detail::on_contract_violation);
+  e->path = std::move(replay_path);
+  const detail::exploring_scope installed(*e);  // declared after `e`: restores before it dies
   const auto start = std::chrono::steady_clock::now();
   report r;
   if (!opts.replay.empty()) {
-    if (!engine::parse_token(opts.replay, e->path))
-      throw std::invalid_argument("ferrite::check: malformed replay token: " + opts.replay);
     e->exhaustive = true;
     e->replaying_token = true;
     e->tracing = true;
@@ -391,8 +414,6 @@ report explore(const options& opts, const std::function<void()>& fn) {
   r.max_depth = e->max_depth;
   r.pruned = e->pruned_runs;
   if (r.failure != failure_kind::none && r.token.empty()) r.token = opts.replay;
-  set_contract_handler(previous);
-  g_engine = nullptr;
   return r;
 }
 

@@ -4,6 +4,7 @@
 #include <gtest/gtest.h>
 
 #include <set>
+#include <stdexcept>
 #include <tuple>
 
 #include "ferrite/check.hpp"
@@ -330,6 +331,31 @@ TEST(checker, report_names_the_operation_and_source_line) {
   EXPECT_NE(text.find("checker_test.cpp:"), std::string::npos) << text;
   EXPECT_NE(text.find("lost update"), std::string::npos) << text;
   EXPECT_NE(text.find("FERRITE_CHECK_REPLAY="), std::string::npos) << text;
+}
+
+void recording_handler(const ferrite::contract_violation& /*v*/) {}
+
+TEST(Checker, MalformedReplayTokenLeavesNoStateBehind) {
+  // explore() must undo its setup when it throws: the engine pointer (else every later
+  // explore() is "already exploring") and the contract handler (else a later contract
+  // failure reaches the destroyed engine).
+  const ferrite::contract_handler outer = ferrite::set_contract_handler(&recording_handler);
+  options bad = fixed_options();
+  bad.replay = "not a token";
+  EXPECT_THROW(static_cast<void>(explore(bad, [] {})), std::invalid_argument);
+  EXPECT_EQ(ferrite::set_contract_handler(&recording_handler), &recording_handler);
+  bad.replay = "v1.a*2";  // a run without its closing ';'
+  EXPECT_THROW(static_cast<void>(explore(bad, [] {})), std::invalid_argument);
+  EXPECT_EQ(ferrite::set_contract_handler(&recording_handler), &recording_handler);
+  auto r = explore(fixed_options(), [] {
+    ferrite::atomic<int> a{0};
+    ferrite::thread t([&] { a.fetch_add(1, memory_order_relaxed); });
+    a.fetch_add(1, memory_order_relaxed);
+    t.join();
+    FERRITE_ASSERT(a.load(memory_order_relaxed) == 2);
+  });
+  EXPECT_TRUE(r.ok() && r.complete) << r.text();
+  EXPECT_EQ(ferrite::set_contract_handler(outer), &recording_handler);
 }
 
 }  // namespace

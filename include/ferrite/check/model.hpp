@@ -90,7 +90,10 @@ struct report {
   [[nodiscard]] std::string summary() const;
 };
 
-/// Explores `fn` under `opts` and returns what it found. Never throws for a model failure.
+/// Explores `fn` under `opts` and returns what it found. Never throws for a model failure;
+/// throws std::invalid_argument for options it cannot run (`history` outside 1..16, a
+/// malformed `replay` token) and std::logic_error when called during another exploration,
+/// leaving the running engine and the contract handler as they were.
 report explore(const options& opts, const std::function<void()>& fn);
 
 /// Thrown by model() when an execution fails; what() is report::text().

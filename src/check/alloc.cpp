@@ -19,7 +19,7 @@ namespace {
 bool g_map_busy = false;
 
 bool tracking() noexcept {
-  return g_engine != nullptr && g_engine->current != k_main && g_depth == 0;
+  return g_engine != nullptr && g_engine->current != main_context && g_depth == 0;
 }
 
 void* allocate(std::size_t size, std::size_t align) {
@@ -41,7 +41,7 @@ void* allocate(std::size_t size, std::size_t align) {
 void deallocate(void* p) noexcept {
   if (p == nullptr) return;
   engine* e = g_engine;
-  if (e != nullptr && e->current != k_main && !g_map_busy) {
+  if (e != nullptr && e->current != main_context && !g_map_busy) {
     if (auto it = e->allocs.find(p); it != e->allocs.end()) {
       if (!it->second.alive)
         e->fail(failure_kind::double_free, "delete of memory that was already freed");

@@ -5,6 +5,7 @@
 #include "engine.hpp"
 
 #include <algorithm>
+#include <bit>
 #include <chrono>
 #include <cstdio>
 #include <cstdlib>
@@ -26,7 +27,7 @@ namespace {
 
 void thread_entry(transfer from) {
   engine& e = *g_engine;
-  if (e.switch_from == k_main)
+  if (e.switch_from == main_context)
     e.main_ctx = from.ctx;
   else
     e.threads[e.switch_from].ctx = from.ctx;
@@ -80,7 +81,7 @@ class exploring_scope {
 };
 
 unsigned spawn_thread(engine& e, void (*fn)(void*), void* arg, void (*drop)(void*)) {
-  if (e.nthreads == k_max_threads)
+  if (e.nthreads == max_threads)
     e.fail(failure_kind::misuse, "more than 8 model threads in one execution");
   const unsigned id = e.nthreads++;
   thread_rec& th = e.threads[id];
@@ -88,7 +89,7 @@ unsigned spawn_thread(engine& e, void (*fn)(void*), void* arg, void (*drop)(void
   th.fn = fn;
   th.arg = arg;
   th.drop = drop;
-  if (e.current != k_main) th.clock = e.cur().clock;  // spawn happens before the thread
+  if (e.current != main_context) th.clock = e.cur().clock;  // spawn happens before the thread
   th.priority = e.opts.pct_depth + static_cast<unsigned>(e.rng() % 1024);
   th.stack = e.stacks.take();
   th.ctx = make_context(th.stack.base, th.stack.size, &thread_entry);
@@ -98,7 +99,7 @@ unsigned spawn_thread(engine& e, void (*fn)(void*), void* arg, void (*drop)(void
 bool engine::run_one() {
   ++exec_id;
   nthreads = 0;
-  current = k_main;
+  current = main_context;
   pos = 0;
   preemptions = 0;
   sleep = 0;
@@ -169,7 +170,7 @@ bool engine::advance() {
     } else {
       mask todo = static_cast<mask>(n.backtrack & ~n.done & n.enabled & ~n.sleep);
       while (todo != 0) {
-        const auto q = static_cast<unsigned>(__builtin_ctz(todo));
+        const auto q = static_cast<unsigned>(std::countr_zero(todo));
         todo = static_cast<mask>(todo & ~bit(q));
         n.done = static_cast<mask>(n.done | bit(q));
         const unsigned cost = n.prev_can_continue && q != n.prev ? 1 : 0;
@@ -187,14 +188,14 @@ bool engine::advance() {
 
 void engine::fail(failure_kind k, std::string msg) {
   engine_scope scope;  // never left: the failing context is not resumed
-  if (current == k_main) {
+  if (current == main_context) {
     std::fprintf(stderr, "ferrite::check: %s\n", msg.c_str());
     std::abort();
   }
   failure = k;
   message = "thread " + std::to_string(current) + ": " + msg;
   if (tracing) trace_op("FAILS", nullptr, to_string(k), {});
-  switch_to(k_main);
+  switch_to(main_context);
   std::abort();  // never resumed
 }
 
@@ -228,7 +229,7 @@ void thread_join(unsigned id, const src& at) {
     }
     if (e.tracing) e.trace_op("join", nullptr, "thread " + std::to_string(id) + " (blocks)", at);
     e.cur().join_target = static_cast<int>(id);
-    e.block("the end of thread", k_never);
+    e.block("the end of thread", never);
   }
 }
 
@@ -321,7 +322,7 @@ void condvar_notify(handle& cv, const void* cv_addr, bool all, const src& at) {
   e.record_access(c, true);
   if (e.tracing)
     e.trace_op(all ? "notify_all" : "notify_one", &c,
-               std::to_string(__builtin_popcount(c.waiters)) + " waiting", at);
+               std::to_string(std::popcount(c.waiters)) + " waiting", at);
   e.wake(c, all);
 }
 
@@ -346,7 +347,7 @@ using detail::g_engine;
 
 report explore(const options& opts, const std::function<void()>& fn) {
   if (g_engine != nullptr) throw std::logic_error("ferrite::check::explore: already exploring");
-  if (opts.history < 1 || opts.history > detail::k_max_history)
+  if (opts.history < 1 || opts.history > detail::max_history)
     throw std::invalid_argument("ferrite::check::options::history must be in 1..16");
   std::vector<detail::node> replay_path;
   if (!opts.replay.empty() && !engine::parse_token(opts.replay, replay_path))

@@ -19,19 +19,19 @@
 
 namespace ferrite::check::detail {
 
-inline constexpr unsigned k_max_threads = 8;
-inline constexpr std::uint32_t k_never = UINT32_MAX;
-inline constexpr unsigned k_main = k_max_threads;  // the explorer's own context
-inline constexpr unsigned k_max_history = 16;
+inline constexpr unsigned max_threads = 8;
+inline constexpr std::uint32_t never = UINT32_MAX;
+inline constexpr unsigned main_context = max_threads;  // the explorer's own context
+inline constexpr unsigned max_history = 16;
 
 using mask = std::uint8_t;  // a set of model threads
 inline mask bit(unsigned t) noexcept { return static_cast<mask>(1U << t); }
 
 /// A vector clock: entry u is the number of operations of thread u known to happen before.
 struct vclock {
-  std::array<std::uint32_t, k_max_threads> c{};
+  std::array<std::uint32_t, max_threads> c{};
   void join(const vclock& o) noexcept {
-    for (unsigned i = 0; i < k_max_threads; ++i) c[i] = c[i] < o.c[i] ? o.c[i] : c[i];
+    for (unsigned i = 0; i < max_threads; ++i) c[i] = c[i] < o.c[i] ? o.c[i] : c[i];
   }
   std::uint32_t operator[](unsigned i) const noexcept { return c[i]; }
   std::uint32_t& operator[](unsigned i) noexcept { return c[i]; }
@@ -43,14 +43,14 @@ struct store_rec {
   vclock release;        // what an acquire that reads this store learns (release sequence)
   vclock seen;           // per thread: own-clock time it first observed this store, or never
   std::uint32_t epoch;   // the storing thread's clock at the store
-  std::uint32_t sc_pos;  // position in the seq_cst order S, or k_never
+  std::uint32_t sc_pos;  // position in the seq_cst order S, or never
   std::uint32_t event;   // global operation number (trace)
   std::uint8_t tid;
 };
 
 struct access {
-  std::uint32_t node = k_never;  // path index of the scheduling node of the access
-  std::uint32_t epoch = 0;       // the accessing thread's clock at the access
+  std::uint32_t node = never;  // path index of the scheduling node of the access
+  std::uint32_t epoch = 0;     // the accessing thread's clock at the access
 };
 
 /// An instrumented object of one execution: atomic, cell, mutex or condition variable.
@@ -64,13 +64,13 @@ struct location {
   std::uint8_t first = 0;
   std::uint8_t count = 0;
   std::uint32_t stores = 0;  // stores ever made (modification order length)
-  // bounded staleness: per thread, `stores` at its last stale read (k_never: none)
-  std::array<std::uint32_t, k_max_threads> stale_at{k_never, k_never, k_never, k_never,
-                                                    k_never, k_never, k_never, k_never};
-  std::array<std::uint8_t, k_max_threads> stale_streak{};
+  // bounded staleness: per thread, `stores` at its last stale read (`never`: none)
+  std::array<std::uint32_t, max_threads> stale_at{never, never, never, never,
+                                                  never, never, never, never};
+  std::array<std::uint8_t, max_threads> stale_streak{};
   // partial-order reduction: last access of each thread
-  std::array<access, k_max_threads> last_read{};
-  std::array<access, k_max_threads> last_write{};
+  std::array<access, max_threads> last_read{};
+  std::array<access, max_threads> last_write{};
   // mutex / waiting
   int owner = -1;
   mask waiters = 0;
@@ -80,17 +80,17 @@ struct location {
   std::uint32_t w_epoch = 0;
   vclock reads{};
   std::source_location w_at{};
-  std::array<std::source_location, k_max_threads> read_at{};
+  std::array<std::source_location, max_threads> read_at{};
   std::uint32_t id = 0;
 };
 
 enum class tstate : std::uint8_t { runnable, blocked, finished };
 
 /// What a thread does right after its scheduling point, for sleep sets: the location it
-/// accesses and how. `loc == k_never` means unknown (spawn, join, blocking waits): such an
+/// accesses and how. `loc == never` means unknown (spawn, join, blocking waits): such an
 /// operation is treated as dependent with every other.
 struct next_op {
-  std::uint32_t loc = k_never;
+  std::uint32_t loc = never;
   bool write = true;
   bool sc = false;  // a seq_cst access also reads S (location 0); seq_cst fences write it
 };
@@ -98,7 +98,7 @@ struct next_op {
 /// Whether running `a` and `b` in either order could give different results (DPOR's
 /// dependency relation, the same one record_access applies).
 inline bool dependent(const next_op& a, const next_op& b) noexcept {
-  if (a.loc == k_never || b.loc == k_never) return true;
+  if (a.loc == never || b.loc == never) return true;
   if (a.loc == b.loc && (a.write || b.write)) return true;
   const bool a_s = a.sc || a.loc == 0;  // location 0 is S: only fences access it directly
   const bool b_s = b.sc || b.loc == 0;
@@ -119,7 +119,7 @@ struct thread_rec {
   vclock rel_fence{};    // clock at the last release fence (relaxed stores carry it)
   vclock acq_pending{};  // releases read by relaxed loads (an acquire fence joins them)
   const char* blocked_on = "";
-  std::uint32_t blocked_loc = k_never;
+  std::uint32_t blocked_loc = never;
   next_op next{};  // the operation it runs when next scheduled
   int join_target = -1;
   unsigned priority = 0;  // random mode
@@ -165,10 +165,10 @@ struct engine {
 
   // the execution
   std::uint32_t exec_id = 0;
-  std::array<thread_rec, k_max_threads> threads{};
+  std::array<thread_rec, max_threads> threads{};
   unsigned nthreads = 0;
-  unsigned current = k_main;
-  unsigned switch_from = k_main;
+  unsigned current = main_context;
+  unsigned switch_from = main_context;
   fcontext main_ctx = nullptr;
   std::uint32_t cur_node = 0;
   mask sleep = 0;                 // sleep set (Godefroid) after the running step

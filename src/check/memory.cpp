@@ -6,6 +6,7 @@
 // A load may read any retained store that coherence and S allow; which one is a value
 // choice on the path, so relaxed and acquire/release bugs are explored, not only
 // interleavings. New stores always go to the end of the modification order.
+#include <bit>
 #include <string>
 
 #include "engine.hpp"
@@ -15,7 +16,7 @@ namespace ferrite::check::detail {
 namespace {
 
 /// Consecutive stale reads of one unchanged location a thread may make.
-constexpr std::uint8_t k_stale_reads = 2;
+constexpr std::uint8_t max_stale_reads = 2;
 
 bool is_acquire(std::memory_order o) noexcept {
   return o == std::memory_order_acquire || o == std::memory_order_acq_rel ||
@@ -44,7 +45,7 @@ const store_rec& engine::store_at(const location& l, unsigned i) const {
 
 void engine::read_from(store_rec& s, std::memory_order o) {
   thread_rec& th = cur();
-  if (s.seen[current] == k_never) s.seen[current] = th.clock[current];
+  if (s.seen[current] == never) s.seen[current] = th.clock[current];
   (is_acquire(o) ? th.clock : th.acq_pending).join(s.release);
 }
 
@@ -91,7 +92,7 @@ location& engine::loc(handle& h, const void* addr, std::uint64_t raw, object_kin
 
 unsigned engine::coherence_floor(const location& l, const thread_rec& th, bool sc) const {
   // The newest seq_cst fence that happens before this operation (its position in S).
-  std::uint32_t x_hb = k_never;
+  std::uint32_t x_hb = never;
   for (std::size_t f = sc_fences.size(); f-- > 0;)
     if (sc_fences[f].clock[sc_fences[f].tid] <= th.clock[sc_fences[f].tid]) {
       x_hb = sc_fences[f].pos;
@@ -100,15 +101,15 @@ unsigned engine::coherence_floor(const location& l, const thread_rec& th, bool s
   for (unsigned i = l.count; i-- > 0;) {
     const store_rec& s = store_at(l, i);
     // Coherence: a store this thread (or anything that happens before it) observed.
-    for (unsigned u = 0; u < k_max_threads; ++u)
+    for (unsigned u = 0; u < max_threads; ++u)
       if (s.seen[u] <= th.clock[u]) return i;
     // S: a seq_cst load reads nothing older than the last seq_cst store (both in S)...
-    if (sc && s.sc_pos != k_never) return i;
+    if (sc && s.sc_pos != never) return i;
     // ...nor, after a seq_cst fence X, older than a seq_cst store before X in S...
-    if (x_hb != k_never && s.sc_pos != k_never && s.sc_pos < x_hb) return i;
+    if (x_hb != never && s.sc_pos != never && s.sc_pos < x_hb) return i;
     // ...nor older than a store that happens before a seq_cst fence Y with Y before this
     // load (seq_cst load) or before X (any load after X).
-    if (sc || x_hb != k_never)
+    if (sc || x_hb != never)
       for (const sc_fence_rec& y : sc_fences) {
         if (!sc && y.pos >= x_hb) break;
         if (s.epoch <= y.clock[s.tid]) return i;
@@ -123,7 +124,7 @@ unsigned engine::coherence_floor(const location& l, const thread_rec& th, bool s
 
 namespace ferrite::check::detail {
 
-bool in_execution() noexcept { return g_engine != nullptr && g_engine->current != k_main; }
+bool in_execution() noexcept { return g_engine != nullptr && g_engine->current != main_context; }
 
 void object_created(handle& h, const void* addr, object_kind kind, std::uint64_t init_bits,
                     const char* type) {
@@ -142,10 +143,10 @@ void object_created(handle& h, const void* addr, object_kind kind, std::uint64_t
     if (e.store_pool.size() < e.store_used) e.store_pool.resize(e.store_used * 2);
     store_rec s{};
     s.value = init_bits;
-    for (auto& v : s.seen.c) v = k_never;
+    for (auto& v : s.seen.c) v = never;
     s.seen[t] = now;
     s.epoch = now;
-    s.sc_pos = k_never;
+    s.sc_pos = never;
     s.event = e.events;
     s.tid = static_cast<std::uint8_t>(t);
     e.locs.push_back(l);
@@ -188,12 +189,12 @@ std::uint64_t atomic_load(handle& h, const void* addr, std::uint64_t raw, std::m
   // unrealistic) execution.
   const unsigned t = e.current;
   if (l.stale_at[t] != l.stores) l.stale_streak[t] = 0;
-  if (!th.yielded && l.stale_streak[t] < k_stale_reads) {
+  if (!th.yielded && l.stale_streak[t] < max_stale_reads) {
     const unsigned floor = e.coherence_floor(l, th, sc);
     k = l.count - 1 - e.choose(l.count - floor);  // choice 0 is the newest store
   }
   if (k + 1 == l.count) {
-    l.stale_at[t] = k_never;
+    l.stale_at[t] = never;
     l.stale_streak[t] = 0;
   } else {
     l.stale_at[t] = l.stores;
@@ -219,13 +220,13 @@ store_rec make_store(engine& e, std::uint64_t bits, std::memory_order o) {
   s.value = bits;
   s.tid = static_cast<std::uint8_t>(e.current);
   s.epoch = th.clock[e.current];
-  for (auto& v : s.seen.c) v = k_never;
+  for (auto& v : s.seen.c) v = never;
   s.seen[e.current] = s.epoch;
   if (is_release(o))
     s.release = th.clock;
   else if (th.has_rel_fence)
     s.release = th.rel_fence;
-  s.sc_pos = o == std::memory_order_seq_cst ? e.s_counter++ : k_never;
+  s.sc_pos = o == std::memory_order_seq_cst ? e.s_counter++ : never;
   s.event = e.events;
   return s;
 }
@@ -359,7 +360,7 @@ void atomic_notify(handle& h, const void* addr, std::uint64_t raw, bool all, con
   e.record_access(l, true);
   if (e.tracing)
     e.trace_op(all ? "notify_all" : "notify_one", &l,
-               std::to_string(__builtin_popcount(l.waiters)) + " waiting", at);
+               std::to_string(std::popcount(l.waiters)) + " waiting", at);
   e.wake(l, all);
 }
 
@@ -413,7 +414,7 @@ void cell_access(handle& h, const void* addr, bool write, const src& at) {
   };
   if (l.w_tid != t && th.clock[l.w_tid] < l.w_epoch) race(l.w_tid, l.w_at, true);
   if (write) {
-    for (unsigned u = 0; u < k_max_threads; ++u)
+    for (unsigned u = 0; u < max_threads; ++u)
       if (u != t && l.reads[u] > th.clock[u]) race(u, l.read_at[u], false);
     l.w_tid = static_cast<std::uint8_t>(t);
     l.w_epoch = now;

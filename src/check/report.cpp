@@ -73,8 +73,8 @@ std::string engine::describe(const location& l) const {
 void engine::trace_op(const char* what, const location* l, const std::string& detail,
                       const std::source_location& at) {
   char head[48];
-  std::snprintf(head, sizeof head, "%5u  t%u  %-11s", events, current == k_main ? 9U : current,
-                what);
+  std::snprintf(head, sizeof head, "%5u  t%u  %-11s", events,
+                current == main_context ? 9U : current, what);
   std::string line = head;
   if (l != nullptr) line += describe(*l) + " ";
   line += detail;
@@ -113,7 +113,7 @@ bool engine::parse_token(const std::string& token, std::vector<node>& out) {
   for (std::size_t i = 3; i < token.size();) {
     const char c = token[i++];
     node n;
-    if (c >= 'a' && c < 'a' + static_cast<int>(k_max_threads)) {
+    if (c >= 'a' && c < 'a' + static_cast<int>(max_threads)) {
       n.sched = true;
       n.chosen = static_cast<std::uint8_t>(c - 'a');
       n.enabled = 0xff;

@@ -4,6 +4,7 @@
 // thread. Partial-order reduction (DPOR, Flanagan & Godefroid 2005) adds alternatives only
 // where two threads' operations on one location conflict without happens-before between them.
 #include <algorithm>
+#include <bit>
 #include <string>
 
 #include "engine.hpp"
@@ -29,14 +30,14 @@ mask engine::enabled_mask() const {
 
 namespace {
 
-unsigned lowest(mask m) noexcept { return static_cast<unsigned>(__builtin_ctz(m)); }
+unsigned lowest(mask m) noexcept { return static_cast<unsigned>(std::countr_zero(m)); }
 
 /// The default thread at a new scheduling node: keep running the current thread when it can
 /// (no preemption); otherwise the next enabled thread after it, round robin.
 unsigned default_choice(mask enabled, unsigned prev, bool prev_can_continue) {
   if (prev_can_continue) return prev;
-  for (unsigned i = 1; i <= k_max_threads; ++i) {
-    unsigned t = (prev + i) % k_max_threads;
+  for (unsigned i = 1; i <= max_threads; ++i) {
+    unsigned t = (prev + i) % max_threads;
     if ((enabled & bit(t)) != 0) return t;
   }
   return lowest(enabled);
@@ -91,10 +92,10 @@ void engine::schedule(next_op op) {
     unsigned pick = default_choice(awake, prev, can_continue && (awake & bit(prev)) != 0);
     if (!exhaustive) {
       // PCT: the highest-priority enabled thread runs.
-      unsigned best = k_max_threads;
+      unsigned best = max_threads;
       for (unsigned t = 0; t < nthreads; ++t)
         if ((enabled & bit(t)) != 0 &&
-            (best == k_max_threads || threads[t].priority > threads[best].priority))
+            (best == max_threads || threads[t].priority > threads[best].priority))
           best = t;
       pick = best;
     }
@@ -146,12 +147,12 @@ void engine::switch_to(unsigned t) {
   const unsigned from = current;
   current = t;
   switch_from = from;
-  fcontext target = t == k_main ? main_ctx : threads[t].ctx;
+  fcontext target = t == main_context ? main_ctx : threads[t].ctx;
   const int depth = g_depth;
   transfer back = jump_context(target, nullptr);
   g_depth = depth;
   // Resumed: whoever jumped here left their context in `back`.
-  if (switch_from == k_main)
+  if (switch_from == main_context)
     main_ctx = back.ctx;
   else
     threads[switch_from].ctx = back.ctx;
@@ -164,7 +165,7 @@ std::string engine::deadlock_message() const {
     // (appends, not operator+ chains: GCC 12 warns falsely on those at -O3, PR 105329)
     msg.append("\n  thread ").append(std::to_string(t)).append(" waits for ");
     msg.append(threads[t].blocked_on);
-    if (threads[t].blocked_loc != k_never)
+    if (threads[t].blocked_loc != never)
       msg.append(" ").append(describe(locs[threads[t].blocked_loc]));
     if (threads[t].join_target >= 0) msg.append(" ").append(std::to_string(threads[t].join_target));
   }
@@ -195,7 +196,7 @@ void engine::finish_thread() {
   bool all_done = true;
   for (unsigned t = 0; t < nthreads; ++t)
     all_done = all_done && threads[t].state == tstate::finished;
-  if (all_done) switch_to(k_main);
+  if (all_done) switch_to(main_context);
   if (enabled_mask() == 0) fail(failure_kind::deadlock, deadlock_message());
   schedule();  // this thread is not enabled: the choice switches away for good
   fail(failure_kind::misuse, "a finished model thread was resumed");
@@ -214,7 +215,7 @@ void engine::wake(location& l, bool all) {
     unsigned t = lowest(l.waiters);
     l.waiters = static_cast<mask>(l.waiters & ~bit(t));
     threads[t].state = tstate::runnable;
-    threads[t].blocked_loc = k_never;
+    threads[t].blocked_loc = never;
     if (!all) break;
   }
 }
@@ -265,15 +266,14 @@ void engine::record_access(location& l, bool write) {
   if (exhaustive && opts.dpor && !replaying_token && !pruned) {
     for (unsigned u = 0; u < nthreads; ++u) {
       if (u == t) continue;
-      std::uint32_t j = k_never;
+      std::uint32_t j = never;
       const access& w = l.last_write[u];
-      if (w.node != k_never && th.clock[u] < w.epoch) j = w.node;
+      if (w.node != never && th.clock[u] < w.epoch) j = w.node;
       if (write) {
         const access& r = l.last_read[u];
-        if (r.node != k_never && th.clock[u] < r.epoch)
-          j = j == k_never ? r.node : std::max(j, r.node);
+        if (r.node != never && th.clock[u] < r.epoch) j = j == never ? r.node : std::max(j, r.node);
       }
-      if (j != k_never && j < cur_node) add_backtrack(j, t);
+      if (j != never && j < cur_node) add_backtrack(j, t);
     }
   }
   (write ? l.last_write : l.last_read)[t] = access{cur_node, th.clock[t]};

@@ -226,7 +226,7 @@ BENCHMARK(bm_hazard_section)->Name("read_side/ferrite_hazard_make_protect_reset"
 /// A whole epoch read section of the default collector: pin, acquire load, read, unpin.
 void bm_epoch_section(benchmark::State& state) {
   for (auto _ : state) {
-    ferrite::sync::guard g = ferrite::sync::pin();
+    ferrite::sync::epoch::guard g = ferrite::sync::epoch::pin();
     const protected_node* p = g_src.load(std::memory_order_acquire);
     consume(p->value);
   }
@@ -236,10 +236,10 @@ BENCHMARK(bm_epoch_section)->Name("read_side/ferrite_epoch_pin_load_unpin");
 /// The same section through a local_handle of a user collector (the collector's address is
 /// not a constant: one more load per pin).
 void bm_epoch_handle_section(benchmark::State& state) {
-  ferrite::sync::collector c;
-  ferrite::sync::local_handle h = c.register_thread();
+  ferrite::sync::epoch::collector c;
+  ferrite::sync::epoch::local_handle h = c.register_thread();
   for (auto _ : state) {
-    ferrite::sync::guard g = h.pin();
+    ferrite::sync::epoch::guard g = h.pin();
     const protected_node* p = g_src.load(std::memory_order_acquire);
     consume(p->value);
   }
@@ -249,9 +249,9 @@ BENCHMARK(bm_epoch_handle_section)->Name("read_side/ferrite_epoch_handle_pin_loa
 /// A nested section inside an outer pin (only a counter moves). Guards are not const: GCC 12
 /// keeps a const guard in a stack slot (a spill, a reload and a null test more per section).
 void bm_epoch_nested_section(benchmark::State& state) {
-  const ferrite::sync::guard outer = ferrite::sync::pin();
+  const ferrite::sync::epoch::guard outer = ferrite::sync::epoch::pin();
   for (auto _ : state) {
-    ferrite::sync::guard g = ferrite::sync::pin();
+    ferrite::sync::epoch::guard g = ferrite::sync::epoch::pin();
     const protected_node* p = g_src.load(std::memory_order_acquire);
     consume(p->value);
   }
@@ -264,17 +264,17 @@ BENCHMARK(bm_epoch_nested_section)->Name("read_side/ferrite_epoch_nested_pin_loa
 /// one, skips the heavy fence). The steady state of a thread that retires faster than the
 /// epoch moves, minus the membarriers of successful advances.
 void bm_epoch_section_with_garbage(benchmark::State& state) {
-  ferrite::sync::collector c;
-  ferrite::sync::local_handle stalled = c.register_thread();
-  ferrite::sync::local_handle h = c.register_thread();
+  ferrite::sync::epoch::collector c;
+  ferrite::sync::epoch::local_handle stalled = c.register_thread();
+  ferrite::sync::epoch::local_handle h = c.register_thread();
   {
-    const ferrite::sync::guard hold = stalled.pin();
+    const ferrite::sync::epoch::guard hold = stalled.pin();
     {
-      ferrite::sync::guard g = h.pin();
+      ferrite::sync::epoch::guard g = h.pin();
       for (std::size_t i = 0; i < 64; ++i) g.defer([] {});  // fills and seals one bag
     }
     for (auto _ : state) {
-      ferrite::sync::guard g = h.pin();
+      ferrite::sync::epoch::guard g = h.pin();
       const protected_node* p = g_src.load(std::memory_order_acquire);
       consume(p->value);
     }
@@ -377,7 +377,7 @@ BENCHMARK(bm_chain_plain)->Name("read_chain/plain_load_acquire");
 void bm_chain_epoch(benchmark::State& state) {
   const chain_node* p = chain_ring();
   for (auto _ : state) {
-    ferrite::sync::guard g = ferrite::sync::pin();
+    ferrite::sync::epoch::guard g = ferrite::sync::epoch::pin();
     // ORDERING: acquire, as the plain row.
     p = p->next.load(std::memory_order_acquire);
     consume(reinterpret_cast<std::uintptr_t>(p));

@@ -1,5 +1,5 @@
 // SPDX-License-Identifier: Apache-2.0
-// Model tests of sync::collector / guard (epoch reclamation) under ferrite::check, with a
+// Model tests of sync::epoch::collector / guard (epoch reclamation) under ferrite::check, with a
 // collector created inside the closure and one local_handle per model thread (the default
 // collector's implicit per-thread handle lives in thread_local storage, which the model
 // threads, fibers of one OS thread, would all share). A deferred function never runs while
@@ -20,9 +20,9 @@
 namespace {
 
 using namespace ferrite::check::testing;  // NOLINT(google-build-using-namespace)
-using ferrite::sync::collector;
-using ferrite::sync::guard;
-using ferrite::sync::local_handle;
+using ferrite::sync::epoch::collector;
+using ferrite::sync::epoch::guard;
+using ferrite::sync::epoch::local_handle;
 using std::memory_order_acq_rel;
 using std::memory_order_acquire;
 

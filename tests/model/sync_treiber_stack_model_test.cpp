@@ -34,12 +34,12 @@
 namespace {
 
 using namespace ferrite::check::testing;  // NOLINT(google-build-using-namespace)
-using ferrite::sync::collector;
-using ferrite::sync::guard;
 using ferrite::sync::hazard_pointer;
 using ferrite::sync::hazard_pointer_default_domain;
-using ferrite::sync::local_handle;
 using ferrite::sync::treiber_stack;
+using ferrite::sync::epoch::collector;
+using ferrite::sync::epoch::guard;
+using ferrite::sync::epoch::local_handle;
 
 /// epoch_reclaim's policy (protect = acquire load under a pin, retire = defer_delete) over the
 /// collector `current`, registering for each read-side section instead of through the

@@ -14,6 +14,7 @@
 #include <memory>
 #include <optional>
 #include <string>
+#include <type_traits>
 #include <vector>
 
 #include "ferrite/core/atomic.hpp"
@@ -22,10 +23,10 @@
 namespace {
 
 using ferrite::atomic;
-using ferrite::sync::collector;
-using ferrite::sync::default_collector;
-using ferrite::sync::guard;
-using ferrite::sync::local_handle;
+using ferrite::sync::epoch::collector;
+using ferrite::sync::epoch::default_collector;
+using ferrite::sync::epoch::guard;
+using ferrite::sync::epoch::local_handle;
 
 using ferrite_test::counters;
 using ferrite_test::k_alive;
@@ -73,14 +74,14 @@ TEST(Epoch, NestedPinsCountDown) {
   }
   EXPECT_FALSE(h.is_pinned());
 
-  EXPECT_FALSE(ferrite::sync::is_pinned());
+  EXPECT_FALSE(ferrite::sync::epoch::is_pinned());
   {
-    guard a = ferrite::sync::pin();
-    guard b = ferrite::sync::pin();
-    EXPECT_TRUE(ferrite::sync::is_pinned());
+    guard a = ferrite::sync::epoch::pin();
+    guard b = ferrite::sync::epoch::pin();
+    EXPECT_TRUE(ferrite::sync::epoch::is_pinned());
     EXPECT_EQ(&a.owner(), &default_collector());
   }
-  EXPECT_FALSE(ferrite::sync::is_pinned());
+  EXPECT_FALSE(ferrite::sync::epoch::is_pinned());
 }
 
 // Guards of one thread may die in any order: the thread stays pinned (and keeps blocking the
@@ -158,18 +159,18 @@ struct late_pinner {
   late_pinner& operator=(const late_pinner&) = delete;
   ~late_pinner() {
     if (c == nullptr) return;
-    *pinned_checks += ferrite::sync::is_pinned() ? 0 : 1;
+    *pinned_checks += ferrite::sync::epoch::is_pinned() ? 0 : 1;
     {
-      guard outer = ferrite::sync::pin();
-      *pinned_checks += ferrite::sync::is_pinned() ? 1 : 0;
+      guard outer = ferrite::sync::epoch::pin();
+      *pinned_checks += ferrite::sync::epoch::is_pinned() ? 1 : 0;
       {
-        guard inner = ferrite::sync::pin();
-        *pinned_checks += ferrite::sync::is_pinned() ? 1 : 0;
+        guard inner = ferrite::sync::epoch::pin();
+        *pinned_checks += ferrite::sync::epoch::is_pinned() ? 1 : 0;
         inner.defer_delete(new tracked(*c, 0));
       }
-      *pinned_checks += ferrite::sync::is_pinned() ? 1 : 0;  // the outer guard still lives
+      *pinned_checks += ferrite::sync::epoch::is_pinned() ? 1 : 0;  // the outer guard still lives
     }
-    *pinned_checks += ferrite::sync::is_pinned() ? 0 : 1;
+    *pinned_checks += ferrite::sync::epoch::is_pinned() ? 0 : 1;
   }
 };
 
@@ -182,11 +183,11 @@ TEST(Epoch, PinAfterThreadExitHookUsesOneShotEntry) {
     static thread_local late_pinner late;
     late.c = &n;
     late.pinned_checks = &pinned_checks;
-    const guard g = ferrite::sync::pin();
+    const guard g = ferrite::sync::epoch::pin();
   });
   t.join();
   EXPECT_EQ(pinned_checks, 5);
-  for (int i = 0; i < 16 && outstanding(n) != 0; ++i) ferrite::sync::pin().flush();
+  for (int i = 0; i < 16 && outstanding(n) != 0; ++i) ferrite::sync::epoch::pin().flush();
   EXPECT_EQ(outstanding(n), 0U);
 }
 
@@ -254,12 +255,12 @@ TEST(Epoch, GarbageIsBoundedWithoutStalls) {
 TEST(Epoch, ThreadExitSealsItsBag) {
   counters n;
   ferrite::thread t([&] {
-    guard g = ferrite::sync::pin();
+    guard g = ferrite::sync::epoch::pin();
     for (int i = 0; i < 5; ++i) g.defer_delete(new tracked(n, 0));
   });
   t.join();
   EXPECT_EQ(outstanding(n), 5U);  // sealed into the global queue, not yet safe
-  for (int i = 0; i < 16 && outstanding(n) != 0; ++i) ferrite::sync::pin().flush();
+  for (int i = 0; i < 16 && outstanding(n) != 0; ++i) ferrite::sync::epoch::pin().flush();
   EXPECT_EQ(outstanding(n), 0U);
 }
 
@@ -317,7 +318,7 @@ void reader_writer_stress(collector& c, counters& n, bool implicit_handles) {
     threads.emplace_back([&, t] {
       local_handle h;
       if (!implicit_handles) h = c.register_thread();
-      auto pin = [&] { return implicit_handles ? ferrite::sync::pin() : h.pin(); };
+      auto pin = [&] { return implicit_handles ? ferrite::sync::epoch::pin() : h.pin(); };
       for (int i = 0; i < ops; ++i) {
         atomic<tracked*>& slot = slots[(i + t) % k_slots];
         guard g = pin();
@@ -351,9 +352,36 @@ TEST(Epoch, StressDefaultCollectorReclaimsEverythingOnce) {
   counters n;
   reader_writer_stress(default_collector(), n, true);
   // Every other thread has exited (their bags sealed): a few flushes drain the queue.
-  for (int i = 0; i < 16 && outstanding(n) != 0; ++i) ferrite::sync::pin().flush();
+  for (int i = 0; i < 16 && outstanding(n) != 0; ++i) ferrite::sync::epoch::pin().flush();
   EXPECT_EQ(outstanding(n), 0U);
 }
+
+// The names the API had in ferrite::sync before it moved into ferrite::sync::epoch still
+// compile and mean the same things (deprecated aliases and forwarders; warning silenced here).
+#pragma GCC diagnostic push
+#pragma GCC diagnostic ignored "-Wdeprecated-declarations"
+TEST(Epoch, DeprecatedNamesInSyncStillWork) {
+  static_assert(std::is_same_v<ferrite::sync::collector, collector>);
+  static_assert(std::is_same_v<ferrite::sync::guard, guard>);
+  static_assert(std::is_same_v<ferrite::sync::local_handle, local_handle>);
+  EXPECT_EQ(&ferrite::sync::default_collector(), &default_collector());
+  EXPECT_FALSE(ferrite::sync::is_pinned());
+  {
+    const ferrite::sync::guard g = ferrite::sync::pin();
+    EXPECT_TRUE(ferrite::sync::is_pinned());
+    EXPECT_TRUE(ferrite::sync::epoch::is_pinned());
+    EXPECT_EQ(&g.owner(), &default_collector());
+  }
+  EXPECT_FALSE(ferrite::sync::is_pinned());
+  ferrite::sync::collector c;
+  ferrite::sync::local_handle h = c.register_thread();
+  {
+    const ferrite::sync::guard g = h.pin();
+    EXPECT_TRUE(h.is_pinned());
+  }
+  EXPECT_FALSE(h.is_pinned());
+}
+#pragma GCC diagnostic pop
 
 TEST(EpochDeathTest, CollectorDestroyedWithLiveHandleAsserts) {
   GTEST_FLAG_SET(death_test_style, "threadsafe");

@@ -53,7 +53,7 @@ class TreiberStack : public ::testing::Test {
     if constexpr (std::is_same_v<Reclaim, hazard_reclaim>) {
       ferrite::sync::hazard_pointer_default_domain().cleanup();
     } else {
-      for (int i = 0; i < 8; ++i) ferrite::sync::pin().flush();
+      for (int i = 0; i < 8; ++i) ferrite::sync::epoch::pin().flush();
     }
   }
 };

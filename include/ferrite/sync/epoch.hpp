@@ -11,11 +11,15 @@
 // ```cpp
 // ferrite::atomic<node*> head;
 // {
-//   ferrite::sync::guard g = ferrite::sync::pin();   // cheap: no RMW, no fence instruction
+//   ferrite::sync::epoch::guard g = ferrite::sync::epoch::pin();  // no RMW, no fence instruction
 //   node* n = head.load(std::memory_order_acquire);  // safe to dereference until g dies
 //   if (n != nullptr && head.compare_exchange_strong(n, n->next, ...)) g.defer_delete(n);
 // }
 // ```
+//
+// The API lives in ferrite::sync::epoch, as crossbeam's lives in crossbeam_epoch: collector,
+// guard, local_handle, pin(), default_collector(), is_pinned(). The same names directly in
+// ferrite::sync are deprecated aliases, kept for code built against them.
 //
 // When not to use it: a thread that stays pinned (blocked in a syscall, descheduled for long)
 // stops all reclamation in its collector: garbage then grows without bound. Prefer hazard
@@ -36,12 +40,14 @@
 
 namespace ferrite::sync {
 
+namespace epoch {
 class collector;
 class guard;
 class local_handle;
 
 inline collector& default_collector() noexcept;
 [[nodiscard]] inline guard pin();
+}  // namespace epoch
 
 namespace detail {
 
@@ -154,8 +160,8 @@ struct alignas(cache_line_size) participant {
   epoch_bag* spare_ = nullptr;            // emptied bags kept for reuse (linked through next)
   std::uint32_t spares_ = 0;
   atomic<bool> active_{true};
-  participant* next_ = nullptr;  // immutable after the release push onto the list
-  collector* owner_ = nullptr;   // immutable
+  participant* next_ = nullptr;        // immutable after the release push onto the list
+  epoch::collector* owner_ = nullptr;  // immutable
 
   /// True while a guard of this participant is alive (owner only).
   [[nodiscard]] bool pinned() const noexcept {
@@ -164,7 +170,7 @@ struct alignas(cache_line_size) participant {
   }
   /// Pins in `owner` (== *owner_; passed so that the default collector's address is a
   /// constant in the caller).
-  FERRITE_ALWAYS_INLINE void pin(collector& owner) noexcept;
+  FERRITE_ALWAYS_INLINE void pin(epoch::collector& owner) noexcept;
   FERRITE_ALWAYS_INLINE void pin_rare() noexcept;  // symmetric fence, pacing (unlikely)
   FERRITE_ALWAYS_INLINE void unpin() noexcept;
   template <class F>
@@ -181,6 +187,8 @@ struct alignas(cache_line_size) participant {
 };
 
 }  // namespace detail
+
+namespace epoch {
 
 /// A pinned section of one thread: while a guard is alive, no object that was reachable when
 /// it pinned (and that is deferred to the same collector) is reclaimed. Nested pins of one
@@ -358,6 +366,25 @@ inline collector& default_collector() noexcept;
 
 /// True when the calling thread is pinned in default_collector(). Wait-free.
 [[nodiscard]] inline bool is_pinned() noexcept;
+
+}  // namespace epoch
+
+// The names the epoch API had before it moved into ferrite::sync::epoch: code built against
+// them keeps compiling, with a deprecation warning that names the new spelling.
+using collector [[deprecated("use ferrite::sync::epoch::collector")]] = epoch::collector;
+using guard [[deprecated("use ferrite::sync::epoch::guard")]] = epoch::guard;
+using local_handle [[deprecated("use ferrite::sync::epoch::local_handle")]] = epoch::local_handle;
+[[deprecated("use ferrite::sync::epoch::default_collector")]] inline epoch::collector&
+default_collector() noexcept {
+  return epoch::default_collector();
+}
+[[deprecated("use ferrite::sync::epoch::pin")]] [[nodiscard]] inline epoch::guard pin() {
+  return epoch::pin();
+}
+[[deprecated("use ferrite::sync::epoch::is_pinned")]] [[nodiscard]] inline bool
+is_pinned() noexcept {
+  return epoch::is_pinned();
+}
 
 }  // namespace ferrite::sync
 

@@ -73,7 +73,7 @@ struct epoch_reclaim {
   /// One read-side section (a pin of the calling thread).
   class reader {
    public:
-    reader() : guard_(sync::pin()) {}
+    reader() : guard_(epoch::pin()) {}
     template <class Node>
     Node* protect(const atomic<Node*>& src) noexcept {
       // ORDERING: (T1) acquire; pairs with the release CAS (T2) of the push that published the
@@ -88,7 +88,7 @@ struct epoch_reclaim {
     }
 
    private:
-    guard guard_;
+    epoch::guard guard_;
   };
 };
 

@@ -53,7 +53,7 @@ struct epoch_thread {
   /// The first pin of a thread (out of line: not part of every pin's code).
   FERRITE_COLD static participant* attach() {
     epoch_thread_state& t = epoch_tls;
-    participant* p = default_collector().acquire_participant();
+    participant* p = epoch::default_collector().acquire_participant();
     if (t.exited) {
       // Pinned after this thread's exit hook ran (from another thread_local's destructor):
       // a one-shot entry, released when its last guard goes (crossbeam does the same). It is
@@ -97,7 +97,7 @@ union epoch_default_collector_storage {
   ~epoch_default_collector_storage() {}
   epoch_default_collector_storage(const epoch_default_collector_storage&) = delete;
   epoch_default_collector_storage& operator=(const epoch_default_collector_storage&) = delete;
-  collector value;
+  epoch::collector value;
 };
 
 #if !FERRITE_CHECK
@@ -133,7 +133,7 @@ FERRITE_COLD inline void epoch_unpin_last_ephemeral(participant& p) noexcept {
 // and a compiler barrier; everything else (the symmetric fence, pacing collections) is behind
 // one predictable branch. No read-modify-write of a per-thread counter on that path: a counter
 // bumped by every pin would chain each pin to the previous one through store forwarding.
-FERRITE_ALWAYS_INLINE void participant::pin(collector& owner) noexcept {
+FERRITE_ALWAYS_INLINE void participant::pin(epoch::collector& owner) noexcept {
   FERRITE_DEBUG_ASSERT(&owner == owner_, "epoch: pinned in a foreign collector");
   if (pinned()) {
     FERRITE_DEBUG_ASSERT((unpin_flags_ & unpin_nested_mask) != unpin_nested_mask,
@@ -293,6 +293,8 @@ inline void participant::release() noexcept {
 }
 
 }  // namespace detail
+
+namespace epoch {
 
 inline collector::~collector() {
   // ORDERING: (E11) acquire; pairs with (E14). Every use of the collector happens-before its
@@ -509,4 +511,5 @@ inline bool is_pinned() noexcept {
   return p != nullptr && p->pinned();
 }
 
+}  // namespace epoch
 }  // namespace ferrite::sync

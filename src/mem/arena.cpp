@@ -124,7 +124,11 @@ void* arena::allocate_slow(std::size_t size, std::size_t align) {
   }
   close_current();
   enter_chunk(c);
-  return allocate(size, align);  // fits: needed bytes are free in the new chunk
+  // The new chunk has `needed` bytes free, padding included: the bump succeeds. (allocate()
+  // checked the alignment already; try_bump does not check it again.)
+  void* p = try_bump(size, align);
+  FERRITE_DEBUG_ASSERT(p != nullptr, "arena: a fresh chunk did not fit its request");
+  return p;
 }
 
 void* arena::allocate_dedicated(std::size_t size, std::size_t align, std::size_t needed) {

@@ -216,18 +216,8 @@ class arena {
       std::size_t size, std::size_t align = alignof(std::max_align_t)) {
     FERRITE_ASSERT(is_pow2(align) && align <= max_alignment,
                    "arena: alignment must be a power of two <= 4096");
-    const auto avail = static_cast<std::size_t>(cur_ - begin_);
-    if (size <= avail) [[likely]] {
-      // SAFETY: size <= cur_ - begin_, so cur_ - size stays inside the chunk's free part.
-      std::byte* p = cur_ - size;
-      // SAFETY: the address is read as an integer only to compute the padding; the result
-      // is derived from cur_ by pointer arithmetic, keeping its provenance.
-      const std::size_t pad = reinterpret_cast<std::uintptr_t>(p) & (align - 1);
-      if (pad <= avail - size) [[likely]] {
-        // SAFETY: pad <= (cur_ - size) - begin_: p - pad stays inside the free part too.
-        cur_ = p - pad;
-        return cur_;
-      }
+    if (void* p = try_bump(size, align)) [[likely]] {
+      return p;
     }
     return allocate_slow(size, align);
   }
@@ -301,6 +291,24 @@ class arena {
   }
 
  private:
+  /// The bump: `size` bytes aligned to `align` from the current chunk, or nullptr when they
+  /// do not fit. Preconditions: `align` is a power of two (checked once, by the caller).
+  FERRITE_ALWAYS_INLINE void* try_bump(std::size_t size, std::size_t align) noexcept {
+    const auto avail = static_cast<std::size_t>(cur_ - begin_);
+    if (size <= avail) [[likely]] {
+      // SAFETY: size <= cur_ - begin_, so cur_ - size stays inside the chunk's free part.
+      std::byte* p = cur_ - size;
+      // SAFETY: the address is read as an integer only to compute the padding; the result
+      // is derived from cur_ by pointer arithmetic, keeping its provenance.
+      const std::size_t pad = reinterpret_cast<std::uintptr_t>(p) & (align - 1);
+      if (pad <= avail - size) [[likely]] {
+        // SAFETY: pad <= (cur_ - size) - begin_: p - pad stays inside the free part too.
+        cur_ = p - pad;
+        return cur_;
+      }
+    }
+    return nullptr;
+  }
   FERRITE_NOINLINE void* allocate_slow(std::size_t size, std::size_t align);
   void* allocate_dedicated(std::size_t size, std::size_t align, std::size_t needed);
   detail::chunk_header* new_chunk(std::size_t size);

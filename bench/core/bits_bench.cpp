@@ -18,13 +18,13 @@
 
 namespace {
 
-constexpr std::size_t k_inputs = std::size_t{1} << 16;
+constexpr std::size_t input_count = std::size_t{1} << 16;
 
 enum class input_set : std::uint8_t { spread, mixed };
 
 std::vector<std::uint64_t> make_inputs(input_set set) {
   std::mt19937_64 rng(0xB175'BE7CU);
-  std::vector<std::uint64_t> v(k_inputs);
+  std::vector<std::uint64_t> v(input_count);
   for (auto& x : v) {
     if (set == input_set::mixed && (rng() & 1U) != 0) {
       x = rng() & 1U;

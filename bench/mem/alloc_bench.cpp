@@ -51,10 +51,10 @@ namespace {
 // =============================================================================================
 
 /// The workload of the issue: one million 32-byte objects, allocated, then all released.
-constexpr std::size_t k_objects = 1'000'000;
-constexpr std::size_t k_object_size = 32;
-constexpr std::size_t k_object_align = 8;  // four pointers' worth
-using object32 = std::array<char, k_object_size>;
+constexpr std::size_t objects = 1'000'000;
+constexpr std::size_t object_size = 32;
+constexpr std::size_t object_align = 8;  // four pointers' worth
+using object32 = std::array<char, object_size>;
 
 /// Reports `per_iteration` items for every iteration the loop ran.
 void set_items(benchmark::State& state, std::size_t per_iteration) {
@@ -162,7 +162,7 @@ template <class Alloc, class Free>
 void malloc_free_loop(benchmark::State& state, std::size_t n, Alloc alloc, Free release) {
   std::vector<void*> ptrs(n);
   for (auto _ : state) {
-    for (std::size_t i = 0; i < n; ++i) ptrs[i] = alloc(k_object_size);
+    for (std::size_t i = 0; i < n; ++i) ptrs[i] = alloc(object_size);
     benchmark::DoNotOptimize(ptrs.data());
     benchmark::ClobberMemory();
     for (std::size_t i = 0; i < n; ++i) release(ptrs[i]);
@@ -173,7 +173,7 @@ void malloc_free_loop(benchmark::State& state, std::size_t n, Alloc alloc, Free 
 // =============================================================================================
 // 2. arena: allocate 1M 32-byte objects and release them
 // =============================================================================================
-// Each benchmark allocates k_objects blocks of 32 bytes (8-aligned where the API takes an
+// Each benchmark allocates objects blocks of 32 bytes (8-aligned where the API takes an
 // alignment), then releases all of them the way its API intends: reset() for the arena,
 // release() for monotonic_buffer_resource, one free per block for malloc-like allocators,
 // destruction for boost::object_pool. The allocator object itself lives across iterations
@@ -182,12 +182,12 @@ void malloc_free_loop(benchmark::State& state, std::size_t n, Alloc alloc, Free 
 void alloc_1m_ferrite_arena(benchmark::State& state) {
   ferrite::mem::arena a;
   for (auto _ : state) {
-    for (std::size_t i = 0; i < k_objects; ++i) {
-      benchmark::DoNotOptimize(a.allocate(k_object_size, k_object_align));
+    for (std::size_t i = 0; i < objects; ++i) {
+      benchmark::DoNotOptimize(a.allocate(object_size, object_align));
     }
     a.reset();
   }
-  set_items(state, k_objects);
+  set_items(state, objects);
 }
 BENCHMARK(alloc_1m_ferrite_arena)
     ->Name("alloc_1M_32B/ferrite_arena")
@@ -196,12 +196,12 @@ BENCHMARK(alloc_1m_ferrite_arena)
 void alloc_1m_pmr_monotonic(benchmark::State& state) {
   std::pmr::monotonic_buffer_resource r;
   for (auto _ : state) {
-    for (std::size_t i = 0; i < k_objects; ++i) {
-      benchmark::DoNotOptimize(r.allocate(k_object_size, k_object_align));
+    for (std::size_t i = 0; i < objects; ++i) {
+      benchmark::DoNotOptimize(r.allocate(object_size, object_align));
     }
     r.release();
   }
-  set_items(state, k_objects);
+  set_items(state, objects);
 }
 BENCHMARK(alloc_1m_pmr_monotonic)
     ->Name("alloc_1M_32B/pmr_monotonic_buffer")
@@ -209,8 +209,7 @@ BENCHMARK(alloc_1m_pmr_monotonic)
 
 void alloc_1m_glibc_malloc(benchmark::State& state) {
   malloc_free_loop(
-      state, k_objects, [](std::size_t n) { return std::malloc(n); },
-      [](void* p) { std::free(p); });
+      state, objects, [](std::size_t n) { return std::malloc(n); }, [](void* p) { std::free(p); });
 }
 BENCHMARK(alloc_1m_glibc_malloc)->Name("alloc_1M_32B/glibc_malloc")->Unit(benchmark::kMillisecond);
 
@@ -221,7 +220,7 @@ void alloc_1m_mimalloc(benchmark::State& state) {
     return;
   }
   malloc_free_loop(
-      state, k_objects, [mi](std::size_t n) { return mi->malloc(n); },
+      state, objects, [mi](std::size_t n) { return mi->malloc(n); },
       [mi](void* p) { mi->free(p); });
 }
 BENCHMARK(alloc_1m_mimalloc)->Name("alloc_1M_32B/mimalloc")->Unit(benchmark::kMillisecond);
@@ -234,7 +233,7 @@ void alloc_1m_jemalloc(benchmark::State& state) {
     return;
   }
   malloc_free_loop(
-      state, k_objects, [je](std::size_t n) { return je->mallocx(n, 0); },
+      state, objects, [je](std::size_t n) { return je->mallocx(n, 0); },
       [je](void* p) { je->dallocx(p, 0); });
 }
 BENCHMARK(alloc_1m_jemalloc)->Name("alloc_1M_32B/jemalloc")->Unit(benchmark::kMillisecond);
@@ -243,9 +242,9 @@ void alloc_1m_boost_object_pool(benchmark::State& state) {
 #if FERRITE_BENCH_HAVE_BOOST_POOL
   for (auto _ : state) {
     boost::object_pool<object32> pool;
-    for (std::size_t i = 0; i < k_objects; ++i) benchmark::DoNotOptimize(pool.malloc());
+    for (std::size_t i = 0; i < objects; ++i) benchmark::DoNotOptimize(pool.malloc());
   }  // the pool's destructor releases everything
-  set_items(state, k_objects);
+  set_items(state, objects);
 #else
   state.SkipWithError("Boost.Pool not installed");
 #endif
@@ -261,16 +260,16 @@ BENCHMARK(alloc_1m_boost_object_pool)
 // One thread, the workload of section 2: a buffer big enough for 1M objects, reset() after
 // each round (quiescent: one thread).
 void alloc_1m_ferrite_concurrent_bump(benchmark::State& state) {
-  const std::size_t bytes = k_objects * k_object_size;
+  const std::size_t bytes = objects * object_size;
   const std::unique_ptr<std::byte[]> buffer(new std::byte[bytes]);  // not touched: no faults
   ferrite::mem::concurrent_bump bump(std::span<std::byte>(buffer.get(), bytes));
   for (auto _ : state) {
-    for (std::size_t i = 0; i < k_objects; ++i) {
-      benchmark::DoNotOptimize(bump.allocate(k_object_size, k_object_align));
+    for (std::size_t i = 0; i < objects; ++i) {
+      benchmark::DoNotOptimize(bump.allocate(object_size, object_align));
     }
     bump.reset();
   }
-  set_items(state, k_objects);
+  set_items(state, objects);
 }
 BENCHMARK(alloc_1m_ferrite_concurrent_bump)
     ->Name("alloc_1M_32B/ferrite_concurrent_bump")
@@ -279,21 +278,21 @@ BENCHMARK(alloc_1m_ferrite_concurrent_bump)
 // Threads sharing one concurrent_bump: each iteration, every thread allocates its share of
 // 1M objects. reset() needs quiescence, which only the start/stop barriers of the benchmark
 // give, so the buffer holds every iteration (fixed count) and is reset outside the loop.
-constexpr benchmark::IterationCount k_mt_iterations = 20;
+constexpr benchmark::IterationCount mt_iterations = 20;
 std::unique_ptr<std::byte[]> g_mt_buffer;                  // written by thread 0 only,
 std::unique_ptr<ferrite::mem::concurrent_bump> g_mt_bump;  // outside the timed loop
 
 void mt_ferrite_concurrent_bump(benchmark::State& state) {
-  const std::size_t per_thread = k_objects / static_cast<std::size_t>(state.threads());
+  const std::size_t per_thread = objects / static_cast<std::size_t>(state.threads());
   if (state.thread_index() == 0) {
-    const std::size_t bytes = static_cast<std::size_t>(k_mt_iterations) * k_objects * k_object_size;
+    const std::size_t bytes = static_cast<std::size_t>(mt_iterations) * objects * object_size;
     g_mt_buffer.reset(new std::byte[bytes]);  // virtual memory only: never touched
     g_mt_bump = std::make_unique<ferrite::mem::concurrent_bump>(
         std::span<std::byte>(g_mt_buffer.get(), bytes));
   }
   for (auto _ : state) {  // the loop starts and ends with a barrier of all threads
     for (std::size_t i = 0; i < per_thread; ++i) {
-      benchmark::DoNotOptimize(g_mt_bump->allocate(k_object_size, k_object_align));
+      benchmark::DoNotOptimize(g_mt_bump->allocate(object_size, object_align));
     }
   }
   set_items(state, per_thread);
@@ -304,7 +303,7 @@ void mt_ferrite_concurrent_bump(benchmark::State& state) {
 }
 BENCHMARK(mt_ferrite_concurrent_bump)
     ->Name("mt_alloc_1M_32B/ferrite_concurrent_bump")
-    ->Iterations(k_mt_iterations)
+    ->Iterations(mt_iterations)
     ->Threads(1)
     ->Threads(2)
     ->UseRealTime()
@@ -312,12 +311,12 @@ BENCHMARK(mt_ferrite_concurrent_bump)
 
 void mt_glibc_malloc(benchmark::State& state) {
   malloc_free_loop(
-      state, k_objects / static_cast<std::size_t>(state.threads()),
+      state, objects / static_cast<std::size_t>(state.threads()),
       [](std::size_t n) { return std::malloc(n); }, [](void* p) { std::free(p); });
 }
 BENCHMARK(mt_glibc_malloc)
     ->Name("mt_alloc_1M_32B/glibc_malloc")
-    ->Iterations(k_mt_iterations)
+    ->Iterations(mt_iterations)
     ->Threads(1)
     ->Threads(2)
     ->UseRealTime()
@@ -341,7 +340,7 @@ namespace {
 //   pool_1M_32B_fifo/<peer>  create 1M, then destroy each in creation order (section 2's
 //                            malloc_free_loop)
 //   pool_1M_32B_lifo/<peer>  create 1M, then destroy each in reverse order
-//   pool_steady_32B/<peer>   k_steady_live objects stay live; each operation destroys a
+//   pool_steady_32B/<peer>   steady_live objects stay live; each operation destroys a
 //                            pseudo-random one and creates its replacement
 // Every pool or resource lives across iterations, as a heap does: from the second iteration
 // on, creation reuses freed slots. ferrite_object_pool uses create_for_overwrite(), which
@@ -351,8 +350,8 @@ namespace {
 // in creation order that is quadratic (measured: 41 us per destroy at 16K objects), so its
 // fifo row is skipped, and the lifo row (head insertions) is its intended use.
 
-constexpr std::size_t k_steady_live = 16'384;
-constexpr std::size_t k_steady_ops = 1'000'000;
+constexpr std::size_t steady_live = 16'384;
+constexpr std::size_t steady_ops = 1'000'000;
 
 namespace pool_peers {
 
@@ -374,7 +373,7 @@ struct ferrite_pool_construct {
 
 struct glibc_malloc {
   bool ready(benchmark::State& /*state*/) { return true; }
-  void* allocate() { return std::malloc(k_object_size); }
+  void* allocate() { return std::malloc(object_size); }
   void release(void* p) { std::free(p); }
 };
 
@@ -384,7 +383,7 @@ struct mimalloc {
     if (mi == nullptr) state.SkipWithError("mimalloc not installed (libmimalloc.so.2)");
     return mi != nullptr;
   }
-  void* allocate() { return mi->malloc(k_object_size); }
+  void* allocate() { return mi->malloc(object_size); }
   void release(void* p) { mi->free(p); }
 };
 
@@ -394,15 +393,15 @@ struct jemalloc {
     if (je == nullptr) state.SkipWithError("jemalloc not loadable (libjemalloc.so.2)");
     return je != nullptr;
   }
-  void* allocate() { return je->mallocx(k_object_size, 0); }
+  void* allocate() { return je->mallocx(object_size, 0); }
   void release(void* p) { je->dallocx(p, 0); }
 };
 
 struct pmr_unsync_pool {
   std::pmr::unsynchronized_pool_resource resource;
   bool ready(benchmark::State& /*state*/) { return true; }
-  void* allocate() { return resource.allocate(k_object_size, k_object_align); }
-  void release(void* p) { resource.deallocate(p, k_object_size, k_object_align); }
+  void* allocate() { return resource.allocate(object_size, object_align); }
+  void release(void* p) { resource.deallocate(p, object_size, object_align); }
 };
 
 #if FERRITE_BENCH_HAVE_BOOST_POOL
@@ -428,7 +427,7 @@ void pool_1m_fifo(benchmark::State& state) {
   Peer peer;
   if (!peer.ready(state)) return;
   malloc_free_loop(
-      state, k_objects, [&peer](std::size_t /*n*/) { return peer.allocate(); },
+      state, objects, [&peer](std::size_t /*n*/) { return peer.allocate(); },
       [&peer](void* p) { peer.release(p); });
 }
 
@@ -436,14 +435,14 @@ template <class Peer>
 void pool_1m_lifo(benchmark::State& state) {
   Peer peer;
   if (!peer.ready(state)) return;
-  std::vector<void*> ptrs(k_objects);
+  std::vector<void*> ptrs(objects);
   for (auto _ : state) {
-    for (std::size_t i = 0; i < k_objects; ++i) ptrs[i] = peer.allocate();
+    for (std::size_t i = 0; i < objects; ++i) ptrs[i] = peer.allocate();
     benchmark::DoNotOptimize(ptrs.data());
     benchmark::ClobberMemory();
-    for (std::size_t i = k_objects; i-- > 0;) peer.release(ptrs[i]);
+    for (std::size_t i = objects; i-- > 0;) peer.release(ptrs[i]);
   }
-  set_items(state, k_objects);
+  set_items(state, objects);
 }
 
 void pool_1m_fifo_boost_skipped(benchmark::State& state) {
@@ -454,15 +453,15 @@ template <class Peer>
 void pool_steady(benchmark::State& state) {
   Peer peer;
   if (!peer.ready(state)) return;
-  std::vector<void*> live(k_steady_live);
+  std::vector<void*> live(steady_live);
   for (void*& p : live) p = peer.allocate();
   std::uint32_t x = 2463534242U;  // xorshift32: the victims, the same sequence for every peer
   for (auto _ : state) {
-    for (std::size_t i = 0; i < k_steady_ops; ++i) {
+    for (std::size_t i = 0; i < steady_ops; ++i) {
       x ^= x << 13;
       x ^= x >> 17;
       x ^= x << 5;
-      const auto victim = static_cast<std::size_t>((std::uint64_t{x} * k_steady_live) >> 32);
+      const auto victim = static_cast<std::size_t>((std::uint64_t{x} * steady_live) >> 32);
       peer.release(live[victim]);
       live[victim] = peer.allocate();
     }
@@ -470,7 +469,7 @@ void pool_steady(benchmark::State& state) {
     benchmark::ClobberMemory();
   }
   for (void* p : live) peer.release(p);
-  set_items(state, k_steady_ops);
+  set_items(state, steady_ops);
 }
 
 #define FERRITE_POOL_BENCH(fn, peer, label) \

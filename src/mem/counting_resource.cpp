@@ -40,7 +40,7 @@ namespace {
 // Every counter of counting_resource is a statistic: no other memory is published through
 // it, so all its operations are relaxed. Each counter is still exact (RMWs on one location
 // are totally ordered); a snapshot of several counters is not atomic (documented).
-constexpr auto k_relaxed = std::memory_order_relaxed;
+constexpr auto relaxed = std::memory_order_relaxed;
 
 #if FERRITE_METRICS
 std::int64_t as_delta(std::size_t bytes) noexcept { return static_cast<std::int64_t>(bytes); }
@@ -70,13 +70,13 @@ counting_resource::~counting_resource() = default;
 void* counting_resource::do_allocate(std::size_t bytes, std::size_t alignment) {
   void* p = upstream_->allocate(bytes, alignment);  // throws: nothing counted
   const std::uint64_t n = bytes;
-  // ORDERING: (1)-(4) relaxed RMWs: statistics only, see k_relaxed.
-  allocations_.fetch_add(1, k_relaxed);
-  bytes_allocated_.fetch_add(n, k_relaxed);
-  size_histogram_[metrics::bucket_of(n)].fetch_add(1, k_relaxed);
+  // ORDERING: (1)-(4) relaxed RMWs: statistics only, see relaxed.
+  allocations_.fetch_add(1, relaxed);
+  bytes_allocated_.fetch_add(n, relaxed);
+  size_histogram_[metrics::bucket_of(n)].fetch_add(1, relaxed);
   // ORDERING: (4) relaxed; the value it returns is one live_bytes_ really took, which is
   // what raise_peak (5) needs: no other data depends on it.
-  raise_peak(live_bytes_.fetch_add(n, k_relaxed) + n);
+  raise_peak(live_bytes_.fetch_add(n, relaxed) + n);
 #if FERRITE_METRICS
   if (metrics_ != nullptr) {
     metrics_->allocations.add();
@@ -90,13 +90,13 @@ void* counting_resource::do_allocate(std::size_t bytes, std::size_t alignment) {
 
 void counting_resource::do_deallocate(void* p, std::size_t bytes, std::size_t alignment) {
   const std::uint64_t n = bytes;
-  // ORDERING: (6)-(8) relaxed RMWs: statistics only, see k_relaxed. Counted before the
+  // ORDERING: (6)-(8) relaxed RMWs: statistics only, see relaxed. Counted before the
   // upstream call: the upstream orders this deallocation before any allocation that reuses
   // `p`, so that allocation's (4) comes after (8) in live_bytes_'s modification order and
   // the peak never counts the same bytes twice.
-  deallocations_.fetch_add(1, k_relaxed);
-  bytes_deallocated_.fetch_add(n, k_relaxed);
-  [[maybe_unused]] const std::uint64_t before = live_bytes_.fetch_sub(n, k_relaxed);
+  deallocations_.fetch_add(1, relaxed);
+  bytes_deallocated_.fetch_add(n, relaxed);
+  [[maybe_unused]] const std::uint64_t before = live_bytes_.fetch_sub(n, relaxed);
   FERRITE_DEBUG_ASSERT(before >= n, "counting_resource: deallocating more bytes than are live");
 #if FERRITE_METRICS
   if (metrics_ != nullptr) {
@@ -114,42 +114,40 @@ bool counting_resource::do_is_equal(const std::pmr::memory_resource& other) cons
 void counting_resource::raise_peak(std::uint64_t live) noexcept {
   // ORDERING: (5) relaxed load and CAS: the peak is a statistic. The loop ends once the
   // peak is >= live, so the peak is the maximum of every value (4) returned.
-  std::uint64_t peak = peak_live_bytes_.load(k_relaxed);
-  while (peak < live && !peak_live_bytes_.compare_exchange_weak(peak, live, k_relaxed)) {
+  std::uint64_t peak = peak_live_bytes_.load(relaxed);
+  while (peak < live && !peak_live_bytes_.compare_exchange_weak(peak, live, relaxed)) {
   }
 }
 
 void counting_resource::reset_peak() noexcept {
   // ORDERING: (9) relaxed load and store: a concurrent raise_peak (5) may land just before
   // or after; either way the peak stays >= the live bytes read here.
-  peak_live_bytes_.store(live_bytes_.load(k_relaxed), k_relaxed);
+  peak_live_bytes_.store(live_bytes_.load(relaxed), relaxed);
 }
 
 counting_stats counting_resource::stats() const noexcept {
   counting_stats s;
   // ORDERING: (10) relaxed loads, one after another: see counting_stats's consistency note.
-  s.allocations = allocations_.load(k_relaxed);
-  s.deallocations = deallocations_.load(k_relaxed);
-  s.bytes_allocated = bytes_allocated_.load(k_relaxed);
-  s.bytes_deallocated = bytes_deallocated_.load(k_relaxed);
-  s.live_bytes = live_bytes_.load(k_relaxed);
-  s.peak_live_bytes = peak_live_bytes_.load(k_relaxed);
+  s.allocations = allocations_.load(relaxed);
+  s.deallocations = deallocations_.load(relaxed);
+  s.bytes_allocated = bytes_allocated_.load(relaxed);
+  s.bytes_deallocated = bytes_deallocated_.load(relaxed);
+  s.live_bytes = live_bytes_.load(relaxed);
+  s.peak_live_bytes = peak_live_bytes_.load(relaxed);
   for (std::size_t k = 0; k < size_buckets; ++k) {
-    s.size_histogram[k] = size_histogram_[k].load(k_relaxed);  // ORDERING: (10)
+    s.size_histogram[k] = size_histogram_[k].load(relaxed);  // ORDERING: (10)
   }
   return s;
 }
 
 // ORDERING: (11) the single-figure accessors are relaxed loads, as (10).
-std::uint64_t counting_resource::allocations() const noexcept {
-  return allocations_.load(k_relaxed);
-}
+std::uint64_t counting_resource::allocations() const noexcept { return allocations_.load(relaxed); }
 std::uint64_t counting_resource::deallocations() const noexcept {
-  return deallocations_.load(k_relaxed);
+  return deallocations_.load(relaxed);
 }
-std::uint64_t counting_resource::live_bytes() const noexcept { return live_bytes_.load(k_relaxed); }
+std::uint64_t counting_resource::live_bytes() const noexcept { return live_bytes_.load(relaxed); }
 std::uint64_t counting_resource::peak_live_bytes() const noexcept {
-  return peak_live_bytes_.load(k_relaxed);
+  return peak_live_bytes_.load(relaxed);
 }
 
 double counting_resource::fragmentation(std::uint64_t used_bytes) const noexcept {

@@ -22,12 +22,12 @@ using size_type = small_vector_base::size_type;
   throw std::length_error(std::string("small_vector: ") + what);
 }
 
-[[gnu::always_inline]] inline bool over_aligned(size_type align) noexcept {
+FERRITE_ALWAYS_INLINE bool over_aligned(size_type align) noexcept {
   return align > __STDCPP_DEFAULT_NEW_ALIGNMENT__;
 }
 
-[[gnu::always_inline]] inline size_type grown_capacity(size_type size, size_type extra,
-                                                       size_type capacity, size_type max_size) {
+FERRITE_ALWAYS_INLINE size_type grown_capacity(size_type size, size_type extra, size_type capacity,
+                                               size_type max_size) {
   if (extra > max_size || size > max_size - extra) {
     length_error("size would exceed max_size()");
   }
@@ -38,8 +38,7 @@ using size_type = small_vector_base::size_type;
   return doubled > needed ? doubled : needed;
 }
 
-[[gnu::always_inline]] inline void* allocate(size_type count, size_type elem_size,
-                                             size_type align) {
+FERRITE_ALWAYS_INLINE void* allocate(size_type count, size_type elem_size, size_type align) {
   // SAFETY: count <= max_size <= PTRDIFF_MAX / elem_size (grown_capacity and the callers
   // check it), so the product cannot overflow.
   const size_type bytes = count * elem_size;
@@ -51,8 +50,8 @@ using size_type = small_vector_base::size_type;
   return ::operator new(bytes);
 }
 
-[[gnu::always_inline]] inline void deallocate(void* p, size_type count, size_type elem_size,
-                                              size_type align) noexcept {
+FERRITE_ALWAYS_INLINE void deallocate(void* p, size_type count, size_type elem_size,
+                                      size_type align) noexcept {
   const size_type bytes = count * elem_size;
   if (over_aligned(align)) {
     ::operator delete(p, bytes, std::align_val_t{align});

@@ -195,10 +195,10 @@ void check_exhaustive() {
   }
 }
 
-TEST(bits, exhaustive_uint8) { check_exhaustive<std::uint8_t>(); }
-TEST(bits, exhaustive_uint16) { check_exhaustive<std::uint16_t>(); }
+TEST(Bits, ExhaustiveUint8) { check_exhaustive<std::uint8_t>(); }
+TEST(Bits, ExhaustiveUint16) { check_exhaustive<std::uint16_t>(); }
 
-TEST(bits, low_mask_every_width) {
+TEST(Bits, LowMaskEveryWidth) {
   for (int n = 0; n <= 8; ++n) {
     EXPECT_EQ(ferrite::low_mask<std::uint8_t>(n), ref_low_mask<std::uint8_t>(n)) << n;
   }
@@ -242,10 +242,10 @@ void check_edges_and_random(std::uint64_t seed, int draws) {
   }
 }
 
-TEST(bits, random_uint32) { check_edges_and_random<std::uint32_t>(0x5eed'0032U, 1'000'000); }
-TEST(bits, random_uint64) { check_edges_and_random<std::uint64_t>(0x5eed'0064U, 1'000'000); }
+TEST(Bits, RandomUint32) { check_edges_and_random<std::uint32_t>(0x5eed'0032U, 1'000'000); }
+TEST(Bits, RandomUint64) { check_edges_and_random<std::uint64_t>(0x5eed'0064U, 1'000'000); }
 
-TEST(bits, unsigned_long_and_size_t) {
+TEST(Bits, UnsignedLongAndSizeT) {
   EXPECT_EQ(ferrite::next_pow2(std::size_t{1000}), std::size_t{1024});
   EXPECT_EQ(ferrite::align_up(std::size_t{4097}, std::size_t{4096}), std::size_t{8192});
   EXPECT_EQ(ferrite::next_pow2(1000UL), 1024UL);
@@ -253,7 +253,7 @@ TEST(bits, unsigned_long_and_size_t) {
 }
 
 #if FERRITE_DEBUG
-TEST(bits_death, align_precondition) {
+TEST(BitsDeath, AlignPrecondition) {
   EXPECT_DEATH((void)ferrite::align_up(10U, 6U), "power of two");
   EXPECT_DEATH((void)ferrite::align_down(10U, 0U), "power of two");
   EXPECT_DEATH((void)ferrite::low_mask<std::uint8_t>(9), "digits");

@@ -80,7 +80,7 @@ static_assert(pf::from_bits_truncate(0xFF) == pf::all_flags());
 static_assert((pf::all_flags() - perm::read_write) == (perm::exec | perm::sticky));
 static_assert(pf(perm::read_write).contains(perm::read));
 
-TEST(flags, construction) {
+TEST(Flags, Construction) {
   EXPECT_TRUE(pf().none());
   EXPECT_EQ(pf().bits(), 0);
   const pf r = perm::read;
@@ -91,7 +91,7 @@ TEST(flags, construction) {
   EXPECT_EQ(pf(perm::read_write).bits(), 3);
 }
 
-TEST(flags, operators) {
+TEST(Flags, Operators) {
   const pf rw = perm::read | perm::write;
   EXPECT_EQ(rw.bits(), 3);
   EXPECT_EQ((rw & perm::write).bits(), 2);
@@ -117,7 +117,7 @@ TEST(flags, operators) {
   EXPECT_NE(f, perm::write);
 }
 
-TEST(flags, queries) {
+TEST(Flags, Queries) {
   const pf rw = perm::read_write;
   EXPECT_TRUE(rw.contains(perm::read));
   EXPECT_TRUE(rw.contains(perm::read_write));
@@ -135,7 +135,7 @@ TEST(flags, queries) {
   EXPECT_FALSE(pf().all());
 }
 
-TEST(flags, mutators) {
+TEST(Flags, Mutators) {
   pf f;
   f.insert(perm::read).insert(perm::exec);
   EXPECT_EQ(f.bits(), 5);
@@ -153,7 +153,7 @@ TEST(flags, mutators) {
 
 std::vector<perm> collect(pf f) { return {f.begin(), f.end()}; }
 
-TEST(flags, iteration_skips_composites_in_declaration_order) {
+TEST(Flags, IterationSkipsCompositesInDeclarationOrder) {
   EXPECT_EQ(collect(pf()), std::vector<perm>{});
   EXPECT_EQ(collect(perm::read_write), (std::vector<perm>{perm::read, perm::write}));
   EXPECT_EQ(collect(pf::all_flags()),
@@ -174,7 +174,7 @@ TEST(flags, iteration_skips_composites_in_declaration_order) {
   EXPECT_EQ(std::ranges::next(copy), it);
 }
 
-TEST(flags, iteration_multi_bit_primary) {
+TEST(Flags, IterationMultiBitPrimary) {
   // MODE is one flag of two bits: present only when both bits are set.
   EXPECT_EQ(wf::all_flags().bits(), (std::uint64_t{1} << 63) | 7U);
   const wf only_one_mode_bit = wf::from_bits_truncate(0b010);
@@ -187,7 +187,7 @@ TEST(flags, iteration_multi_bit_primary) {
   EXPECT_EQ((~wf(wide::high)), wf(wide::low_mode));
 }
 
-TEST(flags, to_string_and_stream) {
+TEST(Flags, ToStringAndStream) {
   EXPECT_EQ(pf().to_string(), "");
   EXPECT_EQ(pf(perm::read).to_string(), "READ");
   EXPECT_EQ(pf(perm::read_write).to_string(), "READ|WRITE");  // composite name not used
@@ -199,7 +199,7 @@ TEST(flags, to_string_and_stream) {
   EXPECT_EQ(os.str(), "READ|WRITE (empty)");
 }
 
-TEST(flags, from_bits_accepts_declared_bits) {
+TEST(Flags, FromBitsAcceptsDeclaredBits) {
   for (unsigned b = 0; b < 256; ++b) {
     const auto bits = static_cast<std::uint8_t>(b);
     const auto r = pf::from_bits(bits);
@@ -217,7 +217,7 @@ TEST(flags, from_bits_accepts_declared_bits) {
   }
 }
 
-TEST(flags, from_bits_error_message) {
+TEST(Flags, FromBitsErrorMessage) {
   const auto r = pf::from_bits(0xB9);  // 0x80 | 0x20 | 0x10 | 0x08 undeclared
   ASSERT_FALSE(r.has_value());
   EXPECT_EQ(r.error(), ferrite::errc::invalid_bits);
@@ -231,7 +231,7 @@ TEST(flags, from_bits_error_message) {
   EXPECT_EQ(wf::from_bits(~std::uint64_t{0}).error().detail_a(), ~((std::uint64_t{1} << 63) | 7U));
 }
 
-TEST(flags, algebra_properties_exhaustive) {
+TEST(Flags, AlgebraPropertiesExhaustive) {
   // Every pair of subsets of the declared bits (2^5 x 2^5 after truncation of 256 x 256).
   for (unsigned x = 0; x < 256; ++x) {
     for (unsigned y = 0; y < 256; y += 3) {
@@ -257,7 +257,7 @@ TEST(flags, algebra_properties_exhaustive) {
 }
 
 #if FERRITE_DEBUG
-TEST(flags_death, undeclared_enum_value) {
+TEST(FlagsDeath, UndeclaredEnumValue) {
   EXPECT_DEATH((void)pf(static_cast<perm>(0x80)), "undeclared bits");
 }
 #endif

@@ -97,7 +97,7 @@ std::string hex(std::uintptr_t v) {
 
 std::uintptr_t address(const void* p) { return reinterpret_cast<std::uintptr_t>(p); }
 
-TEST(pod, zeroed) {
+TEST(Pod, Zeroed) {
   // Padding of a returned value is unspecified (GCC -O3 really drops it): members only.
   const auto p = ferrite::zeroed<padded>();
   EXPECT_EQ(p.tag, 0);
@@ -112,7 +112,7 @@ TEST(pod, zeroed) {
   EXPECT_FALSE(ferrite::zeroed<bool>());
 }
 
-TEST(pod, as_bytes_views_the_object) {
+TEST(Pod, AsBytesViewsTheObject) {
   header h{0x0403'0201U, 0x0605U, 0x0807U};
   const auto bytes = ferrite::as_bytes(h);
   EXPECT_EQ(bytes.size(), sizeof(header));
@@ -130,14 +130,14 @@ TEST(pod, as_bytes_views_the_object) {
   EXPECT_EQ(ferrite::as_bytes(arr).size(), 2 * sizeof(int));
 }
 
-class pod_cast : public testing::Test {
+class PodCast : public testing::Test {
  protected:
   alignas(16) std::array<std::byte, 64> buf_{};
   std::span<std::byte> bytes() { return buf_; }
   std::span<const std::byte> cbytes() const { return buf_; }
 };
 
-TEST_F(pod_cast, try_cast_success_const_and_mutable) {
+TEST_F(PodCast, TryCastSuccessConstAndMutable) {
   const header h{0xFEEDFACEU, 3, 7};
   std::memcpy(buf_.data(), &h, sizeof h);
   const auto c = ferrite::try_cast<header>(cbytes().first(sizeof(header)));
@@ -156,7 +156,7 @@ TEST_F(pod_cast, try_cast_success_const_and_mutable) {
 
 // Buffers from sockets, files and C APIs are char, unsigned char or std::uint8_t: the casts
 // take a span of any of them (the review's friction: only std::span<std::byte> compiled).
-TEST_F(pod_cast, try_cast_from_character_spans) {
+TEST_F(PodCast, TryCastFromCharacterSpans) {
   const header h{0xFEEDFACEU, 3, 7};
   std::memcpy(buf_.data(), &h, sizeof h);
   const auto* raw = reinterpret_cast<const unsigned char*>(buf_.data());  // SAFETY: byte view
@@ -190,7 +190,7 @@ TEST_F(pod_cast, try_cast_from_character_spans) {
   EXPECT_EQ(short_one.error().code(), ferrite::errc::size_mismatch);
 }
 
-TEST_F(pod_cast, try_cast_size_mismatch) {
+TEST_F(PodCast, TryCastSizeMismatch) {
   for (const std::size_t n : {std::size_t{0}, std::size_t{5}, std::size_t{7}, std::size_t{9}}) {
     const auto r = ferrite::try_cast<std::uint64_t>(cbytes().first(n));
     ASSERT_FALSE(r.has_value());
@@ -208,7 +208,7 @@ TEST_F(pod_cast, try_cast_size_mismatch) {
             ferrite::error(errc::size_mismatch, "", sizeof(int), 0));
 }
 
-TEST_F(pod_cast, try_cast_misaligned) {
+TEST_F(PodCast, TryCastMisaligned) {
   const auto sub = cbytes().subspan(2, sizeof(std::uint32_t));
   const auto r = ferrite::try_cast<std::uint32_t>(sub);
   ASSERT_FALSE(r.has_value());
@@ -222,13 +222,13 @@ TEST_F(pod_cast, try_cast_misaligned) {
   EXPECT_EQ(m.error().code(), errc::misaligned);
 }
 
-TEST_F(pod_cast, try_cast_checks_size_before_alignment) {
+TEST_F(PodCast, TryCastChecksSizeBeforeAlignment) {
   const auto r = ferrite::try_cast<std::uint64_t>(cbytes().subspan(3, 5));  // both wrong
   ASSERT_FALSE(r.has_value());
   EXPECT_EQ(r.error().code(), errc::size_mismatch);
 }
 
-TEST_F(pod_cast, alignment_at_every_offset) {
+TEST_F(PodCast, AlignmentAtEveryOffset) {
   for (std::size_t off = 0; off < 16; ++off) {
     const auto r64 = ferrite::try_cast<std::uint64_t>(cbytes().subspan(off, 8));
     EXPECT_EQ(r64.has_value(), off % 8 == 0) << off;
@@ -246,7 +246,7 @@ TEST_F(pod_cast, alignment_at_every_offset) {
   }
 }
 
-TEST_F(pod_cast, try_cast_span_success) {
+TEST_F(PodCast, TryCastSpanSuccess) {
   for (std::uint32_t i = 0; i < 16; ++i) {
     ferrite::write_unaligned(bytes().subspan(std::size_t{4} * i), i * 3);
   }
@@ -268,7 +268,7 @@ TEST_F(pod_cast, try_cast_span_success) {
   EXPECT_EQ(arrays->size(), 4U);
 }
 
-TEST_F(pod_cast, try_cast_span_length_not_multiple) {
+TEST_F(PodCast, TryCastSpanLengthNotMultiple) {
   const auto r = ferrite::try_cast_span<std::uint32_t>(cbytes().first(10));
   ASSERT_FALSE(r.has_value());
   EXPECT_EQ(r.error().code(), errc::length_not_multiple);
@@ -283,7 +283,7 @@ TEST_F(pod_cast, try_cast_span_length_not_multiple) {
   EXPECT_EQ(both.error(), ferrite::error(errc::length_not_multiple, "", 4, 7));
 }
 
-TEST_F(pod_cast, try_cast_span_misaligned_message) {
+TEST_F(PodCast, TryCastSpanMisalignedMessage) {
   const auto sub = cbytes().subspan(4, 16);
   const auto r = ferrite::try_cast_span<std::uint64_t>(sub);
   ASSERT_FALSE(r.has_value());
@@ -294,7 +294,7 @@ TEST_F(pod_cast, try_cast_span_misaligned_message) {
                                      " is not aligned to 8)");
 }
 
-TEST_F(pod_cast, try_cast_span_empty_succeeds) {
+TEST_F(PodCast, TryCastSpanEmptySucceeds) {
   const auto a = ferrite::try_cast_span<std::uint64_t>(std::span<const std::byte>());
   ASSERT_TRUE(a.has_value());
   EXPECT_TRUE(a->empty());
@@ -306,7 +306,7 @@ TEST_F(pod_cast, try_cast_span_empty_succeeds) {
   EXPECT_TRUE(m->empty());
 }
 
-TEST_F(pod_cast, unaligned_round_trips_at_every_offset) {
+TEST_F(PodCast, UnalignedRoundTripsAtEveryOffset) {
   const header h{0x1122'3344U, 0x5566U, 0x7788U};
   const vec3_opted v{1.5F, -2.0F, std::numeric_limits<float>::infinity()};
   for (std::size_t off = 0; off < 16; ++off) {
@@ -330,7 +330,7 @@ TEST_F(pod_cast, unaligned_round_trips_at_every_offset) {
   }
 }
 
-TEST_F(pod_cast, bytes_to_object_to_bytes) {
+TEST_F(PodCast, BytesToObjectToBytes) {
   const double d = -0.0;
   ferrite::write_unaligned(buf_.data(), d);
   const auto r = ferrite::try_cast<double>(cbytes().first(8));
@@ -339,7 +339,7 @@ TEST_F(pod_cast, bytes_to_object_to_bytes) {
   EXPECT_TRUE(std::equal(back.begin(), back.end(), buf_.begin()));
 }
 
-TEST(pod_death, read_unaligned_short_span) {
+TEST(PodDeath, ReadUnalignedShortSpan) {
   const std::array<std::byte, 3> small{};
   EXPECT_DEATH((void)ferrite::read_unaligned<std::uint32_t>(std::span<const std::byte>(small)),
                "fewer than sizeof");

@@ -72,7 +72,7 @@ TEST(ConcurrentBumpDeathTest, BadAlignmentIsAContractViolation) {
 // blocks overlap and every stamp is intact.
 //
 // Oversubscribed threads run in time slices, and one of them could drain the buffer alone
-// before the others are scheduled. So a thread may run at most k_window allocations ahead of
+// before the others are scheduled. So a thread may run at most window allocations ahead of
 // the slowest unfinished thread: every thread allocates, and their allocations interleave.
 // The progress counters are relaxed: they steer scheduling only and create no happens-before
 // edge that could hide a race from TSan.
@@ -82,8 +82,8 @@ struct record {
   std::uint32_t id;
 };
 
-constexpr std::uint64_t k_window = 8;
-constexpr std::uint64_t k_finished = std::numeric_limits<std::uint64_t>::max();
+constexpr std::uint64_t window = 8;
+constexpr std::uint64_t finished = std::numeric_limits<std::uint64_t>::max();
 
 std::byte stamp(std::uint32_t id, std::size_t i) {
   return static_cast<std::byte>((id * 2654435761U + static_cast<std::uint32_t>(i) * 97U) >> 13);
@@ -100,14 +100,14 @@ void allocate_until_exhausted(shared_state& s, unsigned t, std::uint64_t seed,
                               std::vector<record>& mine) {
   struct finish_guard {
     std::atomic<std::uint64_t>& p;
-    ~finish_guard() { p.store(k_finished, std::memory_order_relaxed); }
+    ~finish_guard() { p.store(finished, std::memory_order_relaxed); }
   } guard{s.progress[t]};
   std::mt19937_64 rng(seed);
   s.ready.fetch_add(1, std::memory_order_relaxed);
   while (s.ready.load(std::memory_order_relaxed) < s.threads) std::this_thread::yield();
   for (std::uint32_t n = 0;; ++n) {
     for (unsigned u = 0; u < s.threads; ++u) {
-      while (n >= k_window && s.progress[u].load(std::memory_order_relaxed) < n - k_window) {
+      while (n >= window && s.progress[u].load(std::memory_order_relaxed) < n - window) {
         std::this_thread::yield();
       }
     }

@@ -312,17 +312,17 @@ TEST(CountingResource, NoPrefixPublishesNothing) {
 // total is exact and the peak lies between the largest single-thread working set and the
 // sum of all of them.
 TEST(CountingResourceConcurrency, FourThreadsExactTotals) {
-  constexpr int k_threads = 4;
-  constexpr int k_rounds = 20000;
-  constexpr std::size_t k_window = 8;  // blocks each thread holds at once, at most
+  constexpr int thread_count = 4;
+  constexpr int rounds = 20000;
+  constexpr std::size_t window = 8;  // blocks each thread holds at once, at most
   counting_resource r("test.counting_resource.stress");
   std::vector<std::thread> threads;
-  threads.reserve(k_threads);
-  for (int t = 0; t < k_threads; ++t) {
+  threads.reserve(thread_count);
+  for (int t = 0; t < thread_count; ++t) {
     threads.emplace_back([&r, t] {
-      std::array<std::pair<void*, std::size_t>, k_window> held{};
-      for (int i = 0; i < k_rounds; ++i) {
-        auto& [p, n] = held[static_cast<std::size_t>(i) % k_window];
+      std::array<std::pair<void*, std::size_t>, window> held{};
+      for (int i = 0; i < rounds; ++i) {
+        auto& [p, n] = held[static_cast<std::size_t>(i) % window];
         if (p != nullptr) r.deallocate(p, n, 16);
         n = static_cast<std::size_t>((i * 7 + t) % 512) + 1;  // 1..512 bytes
         p = r.allocate(n, 16);
@@ -334,30 +334,30 @@ TEST(CountingResourceConcurrency, FourThreadsExactTotals) {
 
   std::uint64_t bytes = 0;
   std::array<std::uint64_t, size_buckets> hist{};
-  for (int t = 0; t < k_threads; ++t) {
-    for (int i = 0; i < k_rounds; ++i) {
+  for (int t = 0; t < thread_count; ++t) {
+    for (int i = 0; i < rounds; ++i) {
       const std::uint64_t n = static_cast<std::uint64_t>((i * 7 + t) % 512) + 1;
       bytes += n;
       ++hist[ferrite::metrics::bucket_of(n)];
     }
   }
   const counting_stats s = r.stats();
-  constexpr std::uint64_t k_total = std::uint64_t{k_threads} * k_rounds;
-  EXPECT_EQ(s.allocations, k_total);
-  EXPECT_EQ(s.deallocations, k_total);
+  constexpr std::uint64_t total = std::uint64_t{thread_count} * rounds;
+  EXPECT_EQ(s.allocations, total);
+  EXPECT_EQ(s.deallocations, total);
   EXPECT_EQ(s.bytes_allocated, bytes);
   EXPECT_EQ(s.bytes_deallocated, bytes);
   EXPECT_EQ(s.live_bytes, 0U);
   EXPECT_EQ(s.size_histogram, hist);
   EXPECT_GE(s.peak_live_bytes, 512U);
-  EXPECT_LE(s.peak_live_bytes, std::uint64_t{k_threads} * k_window * 512);
+  EXPECT_LE(s.peak_live_bytes, std::uint64_t{thread_count} * window * 512);
 #if FERRITE_METRICS
   const auto snap = ferrite::metrics::take_snapshot("test.counting_resource.stress.");
   ASSERT_NE(snap.find("test.counting_resource.stress.allocations"), nullptr);
-  EXPECT_EQ(snap.find("test.counting_resource.stress.allocations")->total, k_total);
+  EXPECT_EQ(snap.find("test.counting_resource.stress.allocations")->total, total);
   EXPECT_EQ(snap.find("test.counting_resource.stress.bytes")->total, bytes);
   EXPECT_EQ(snap.find("test.counting_resource.stress.live_bytes")->level, 0);
-  EXPECT_EQ(snap.find("test.counting_resource.stress.size")->total, k_total);
+  EXPECT_EQ(snap.find("test.counting_resource.stress.size")->total, total);
 #endif
 }
 

@@ -69,9 +69,9 @@ static_assert(u64_char::allocation_size(1) == 16 && u64_char::allocation_size(8)
 using empty_char = flex_layout<empty_header, char>;
 static_assert(empty_char::elements_offset == 1 && empty_char::allocation_size(3) == 4);
 
-constexpr std::size_t k_max = std::numeric_limits<std::size_t>::max();
-static_assert(!hdr_u64::allocation_size(k_max / 8).has_value());
-static_assert(!hdr_u64::allocation_size(k_max).has_value());
+constexpr std::size_t max = std::numeric_limits<std::size_t>::max();
+static_assert(!hdr_u64::allocation_size(max / 8).has_value());
+static_assert(!hdr_u64::allocation_size(max).has_value());
 static_assert(hdr_u64::allocation_size(hdr_u64::max_elements()).has_value());
 static_assert(!hdr_u64::allocation_size(hdr_u64::max_elements() + 1).has_value());
 static_assert(tag_line::allocation_size(tag_line::max_elements()).has_value());
@@ -152,7 +152,7 @@ struct tracked_header {
   ~tracked_header() { --live; }
 };
 
-class flex_array_test : public ::testing::Test {
+class FlexArrayTest : public ::testing::Test {
  protected:
   void SetUp() override {
     tracked::live = 0;
@@ -172,7 +172,7 @@ class flex_array_test : public ::testing::Test {
 
 // ---- construction -----------------------------------------------------------------------
 
-TEST_F(flex_array_test, CreateValueInitializesAndAddressesAreAligned) {
+TEST_F(FlexArrayTest, CreateValueInitializesAndAddressesAreAligned) {
   auto a = flex_array<hdr, std::uint64_t>::create(5, 5U, std::uint16_t{7});
   ASSERT_TRUE(a);
   EXPECT_EQ(a.header().len, 5U);
@@ -193,7 +193,7 @@ TEST_F(flex_array_test, CreateValueInitializesAndAddressesAreAligned) {
   EXPECT_EQ(b[2].words[7], 0U);
 }
 
-TEST_F(flex_array_test, EmptyArray) {
+TEST_F(FlexArrayTest, EmptyArray) {
   auto a = flex_array<big_header, std::uint64_t>::create(0);
   ASSERT_TRUE(a);
   EXPECT_TRUE(a.empty());
@@ -207,7 +207,7 @@ TEST_F(flex_array_test, EmptyArray) {
   EXPECT_TRUE(none.span().empty());
 }
 
-TEST_F(flex_array_test, GenerateAndFromRange) {
+TEST_F(FlexArrayTest, GenerateAndFromRange) {
   auto sq = flex_array<int, std::uint64_t>::generate(
       4, [](std::size_t i) { return std::uint64_t{i * i}; }, 42);
   EXPECT_EQ(sq.header(), 42);
@@ -223,7 +223,7 @@ TEST_F(flex_array_test, GenerateAndFromRange) {
 
 // ---- destruction, ownership -------------------------------------------------------------
 
-TEST_F(flex_array_test, DestroysElementsInReverseThenHeader) {
+TEST_F(FlexArrayTest, DestroysElementsInReverseThenHeader) {
   {
     auto a = pmr_tracked::generate(
         std::allocator_arg, &rec_, 3, [](std::size_t i) { return tracked(static_cast<int>(i)); },
@@ -237,7 +237,7 @@ TEST_F(flex_array_test, DestroysElementsInReverseThenHeader) {
   EXPECT_EQ(tracked_header::live, 0);
 }
 
-TEST_F(flex_array_test, MoveAndSwapTransferOwnership) {
+TEST_F(FlexArrayTest, MoveAndSwapTransferOwnership) {
   auto a = pmr_tracked::create(std::allocator_arg, &rec_, 2, "a");
   auto b = pmr_tracked::create(std::allocator_arg, &rec_, 3, "b");
   swap(a, b);
@@ -262,7 +262,7 @@ TEST_F(flex_array_test, MoveAndSwapTransferOwnership) {
 
 // ---- exception safety -------------------------------------------------------------------
 
-TEST_F(flex_array_test, ThrowInKthElementLeaksNothing) {
+TEST_F(FlexArrayTest, ThrowInKthElementLeaksNothing) {
   for (int k = 0; k < 5; ++k) {
     tracked::throw_countdown = k;
     tracked::destroyed.clear();
@@ -289,7 +289,7 @@ TEST_F(flex_array_test, ThrowInKthElementLeaksNothing) {
   EXPECT_EQ(tracked::live, 3);  // just src
 }
 
-TEST_F(flex_array_test, ThrowInHeaderFreesBlock) {
+TEST_F(FlexArrayTest, ThrowInHeaderFreesBlock) {
   tracked_header::throw_next = true;
   EXPECT_THROW((void)pmr_tracked::create(std::allocator_arg, &rec_, 3, "x"), std::runtime_error);
   EXPECT_EQ(rec_.allocations.size(), 1U);
@@ -299,7 +299,7 @@ TEST_F(flex_array_test, ThrowInHeaderFreesBlock) {
 
 // ---- allocation -------------------------------------------------------------------------
 
-TEST_F(flex_array_test, ResourceSeesOneAllocationOfTheComputedSize) {
+TEST_F(FlexArrayTest, ResourceSeesOneAllocationOfTheComputedSize) {
   {
     auto a = pmr_flex_array<hdr, std::uint64_t>::create(std::allocator_arg, &rec_, 7, 1U,
                                                         std::uint16_t{2});
@@ -319,17 +319,17 @@ TEST_F(flex_array_test, ResourceSeesOneAllocationOfTheComputedSize) {
   }
 }
 
-TEST_F(flex_array_test, SizeOverflowThrowsAndAllocatesNothing) {
+TEST_F(FlexArrayTest, SizeOverflowThrowsAndAllocatesNothing) {
   using big = pmr_flex_array<hdr, std::uint64_t>;
-  EXPECT_THROW((void)big::create(std::allocator_arg, &rec_, k_max / 4), std::length_error);
-  EXPECT_THROW((void)big::create(std::allocator_arg, &rec_, k_max), std::length_error);
+  EXPECT_THROW((void)big::create(std::allocator_arg, &rec_, max / 4), std::length_error);
+  EXPECT_THROW((void)big::create(std::allocator_arg, &rec_, max), std::length_error);
   EXPECT_THROW((void)big::create(std::allocator_arg, &rec_, hdr_u64::max_elements() + 1),
                std::length_error);
   EXPECT_TRUE(rec_.allocations.empty());
-  EXPECT_THROW((void)(flex_array<hdr, std::uint64_t>::create(k_max / 2)), std::length_error);
+  EXPECT_THROW((void)(flex_array<hdr, std::uint64_t>::create(max / 2)), std::length_error);
 }
 
-TEST_F(flex_array_test, StdAllocatorRebinding) {
+TEST_F(FlexArrayTest, StdAllocatorRebinding) {
   // A std allocator of any value type is rebound to the aligned block type.
   auto a = flex_array<tag, line, std::allocator<int>>::create(std::allocator_arg,
                                                               std::allocator<int>(), 1);

@@ -35,10 +35,10 @@ static_assert(std::is_convertible_v<inline_string<4>, std::string_view>);
 static_assert(!std::is_convertible_v<std::string_view, inline_string<4>>, "explicit, as string");
 static_assert(std::ranges::contiguous_range<inline_string<4>>);
 
-constexpr inline_string<8> k_hello("hello");
-static_assert(k_hello.size() == 5 && k_hello == "hello" && k_hello.c_str()[5] == '\0');
-static_assert(k_hello.remaining() == 3 && k_hello.capacity() == 8);
-static_assert(k_hello < "help"sv && k_hello > inline_string<2>("he"));
+constexpr inline_string<8> hello("hello");
+static_assert(hello.size() == 5 && hello == "hello" && hello.c_str()[5] == '\0');
+static_assert(hello.remaining() == 3 && hello.capacity() == 8);
+static_assert(hello < "help"sv && hello > inline_string<2>("he"));
 
 consteval inline_string<6> build() {
   inline_string<6> s;

@@ -64,8 +64,8 @@ consteval bool constexpr_try_and_compare() {
 }
 static_assert(constexpr_try_and_compare());
 
-constexpr inline_vector<int, 4> k_table{10, 20, 30};
-static_assert(k_table.size() == 3 && k_table[2] == 30 && k_table.back() == 30);
+constexpr inline_vector<int, 4> table{10, 20, 30};
+static_assert(table.size() == 3 && table[2] == 30 && table.back() == 30);
 
 // ---- instrumented element types ---------------------------------------------------------
 
@@ -102,7 +102,7 @@ struct counted {
   friend auto operator<=>(const counted& a, const counted& b) { return a.value <=> b.value; }
 };
 
-class counted_test : public ::testing::Test {
+class CountedTest : public ::testing::Test {
  protected:
   void SetUp() override {
     counted::live = 0;
@@ -177,7 +177,7 @@ TEST(InlineVector, AssignVariants) {
 
 // ---- capacity failures -------------------------------------------------------------------
 
-TEST_F(counted_test, PushBackWhenFullThrowsAndLeavesStateUnchanged) {
+TEST_F(CountedTest, PushBackWhenFullThrowsAndLeavesStateUnchanged) {
   inline_vector<counted, 3> v{1, 2, 3};
   EXPECT_THROW(v.push_back(counted(4)), std::bad_alloc);
   EXPECT_THROW(v.emplace_back(4), std::bad_alloc);
@@ -190,7 +190,7 @@ TEST_F(counted_test, PushBackWhenFullThrowsAndLeavesStateUnchanged) {
   EXPECT_EQ(counted::live, 4);  // 3 + the array
 }
 
-TEST_F(counted_test, InputRangeOverflowRollsBack) {
+TEST_F(CountedTest, InputRangeOverflowRollsBack) {
   inline_vector<counted, 4> v{1, 2};
   std::istringstream in("7 8 9");
   std::vector<counted> src;
@@ -224,7 +224,7 @@ TEST(InlineVector, UncheckedPushBack) {
 
 // ---- modifiers ---------------------------------------------------------------------------
 
-TEST_F(counted_test, InsertEmplaceErase) {
+TEST_F(CountedTest, InsertEmplaceErase) {
   inline_vector<counted, 8> v{1, 2, 3};
   auto it = v.emplace(v.begin() + 1, 10);
   EXPECT_EQ(it->value, 10);
@@ -249,7 +249,7 @@ TEST_F(counted_test, InsertEmplaceErase) {
   EXPECT_EQ(counted::live, 0);
 }
 
-TEST_F(counted_test, ThrowingConstructorsGiveStrongGuarantee) {
+TEST_F(CountedTest, ThrowingConstructorsGiveStrongGuarantee) {
   inline_vector<counted, 8> v{1, 2, 3};
   counted::throw_countdown = 1;  // the second copy throws
   EXPECT_THROW(v.insert(v.begin(), 3, v[0]), std::runtime_error);
@@ -267,7 +267,7 @@ TEST_F(counted_test, ThrowingConstructorsGiveStrongGuarantee) {
   EXPECT_THROW((inline_vector<counted, 8>(v)), std::runtime_error);
 }
 
-TEST_F(counted_test, ResizeAndPopBack) {
+TEST_F(CountedTest, ResizeAndPopBack) {
   inline_vector<counted, 6> v;
   v.resize(3);
   EXPECT_EQ(counted::live, 3);
@@ -279,7 +279,7 @@ TEST_F(counted_test, ResizeAndPopBack) {
   EXPECT_EQ(values(v), (std::vector<int>{0}));
 }
 
-TEST_F(counted_test, CopyMoveAndDestructionBalance) {
+TEST_F(CountedTest, CopyMoveAndDestructionBalance) {
   {
     inline_vector<counted, 4> a{1, 2, 3};
     inline_vector<counted, 4> b(a);
@@ -336,7 +336,7 @@ TEST(InlineVector, ZeroCapacity) {
   EXPECT_EQ(z.data(), nullptr);
 }
 
-TEST_F(counted_test, SwapDifferentSizes) {
+TEST_F(CountedTest, SwapDifferentSizes) {
   inline_vector<counted, 5> a{1, 2, 3, 4};
   inline_vector<counted, 5> b{9};
   a.swap(b);

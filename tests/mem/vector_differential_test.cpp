@@ -46,8 +46,8 @@ struct counters {
   }
 };
 
-constexpr std::uint32_t k_alive = 0xA11FE;
-constexpr std::uint32_t k_dead = 0xDEAD;
+constexpr std::uint32_t alive = 0xA11FE;
+constexpr std::uint32_t dead = 0xDEAD;
 
 /// Counts live objects, detects destroying a dead one, throws on the armed copy. Moves are
 /// noexcept when NothrowMove (so std::vector relocates by moving), else potentially
@@ -55,7 +55,7 @@ constexpr std::uint32_t k_dead = 0xDEAD;
 template <bool NothrowMove>
 struct elem {
   int value = 0;
-  std::uint32_t state = k_alive;
+  std::uint32_t state = alive;
 
   elem(int v = 0) : value(v) { ++counters::live; }  // NOLINT(google-explicit-constructor)
   elem(const elem& o) : value(o.value) {
@@ -73,8 +73,8 @@ struct elem {
     return *this;
   }
   ~elem() {
-    if (state != k_alive) ++counters::bad_destroys;
-    state = k_dead;
+    if (state != alive) ++counters::bad_destroys;
+    state = dead;
     --counters::live;
   }
   friend bool operator==(const elem& a, const elem& b) { return a.value == b.value; }
@@ -492,8 +492,8 @@ class harness {
   }
 
  private:
-  static constexpr bool k_counted = !std::is_same_v<E, int>;
-  static constexpr std::size_t k_inline_limit = 64;
+  static constexpr bool counted = !std::is_same_v<E, int>;
+  static constexpr std::size_t inline_limit = 64;
 
   void step() {
     const std::vector<int> before = values(ref());
@@ -507,13 +507,13 @@ class harness {
       std::apply(
           [&](auto&... cs) { ((resync |= check(cs, o, ext, src, armed, before, want)), ...); },
           others_);
-      if (resync || o.new_size > k_inline_limit) resync_all(before);
+      if (resync || o.new_size > inline_limit) resync_all(before);
     }
-    if constexpr (k_counted) expect_live_matches(o);
+    if constexpr (counted) expect_live_matches(o);
   }
 
   long choose_countdown(const op& o, std::size_t n) {
-    if constexpr (!k_counted) {
+    if constexpr (!counted) {
       return 0;
     } else {
       if (rng_() % 6 != 0) return 0;
@@ -555,7 +555,7 @@ class harness {
              const std::vector<int>& before, const outcome& want) {
     const outcome got = run_one(c, o, ext, src, armed, before);
     const bool overflow =
-        family_of<Ct> == family::inline_fixed && o.grows && o.new_size > k_inline_limit;
+        family_of<Ct> == family::inline_fixed && o.grows && o.new_size > inline_limit;
     const int what = static_cast<int>(o.what);
     const bool must_throw = armed > 0 && static_cast<std::size_t>(armed) <= o.copies;
     if (overflow) {

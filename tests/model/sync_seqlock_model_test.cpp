@@ -25,7 +25,7 @@ struct pair {
 
 /// The writer stores {1,1} then {2,2}; a reader's successful try_loads are whole values and
 /// never go back in time.
-TEST(seqlock_model, try_load_is_never_torn_and_monotonic) {
+TEST(SeqlockModel, TryLoadIsNeverTornAndMonotonic) {
   expect_pass([] {
     ferrite::sync::seqlock<pair> lock(pair{0, 0});
     ferrite::thread writer([&] {
@@ -47,7 +47,7 @@ TEST(seqlock_model, try_load_is_never_torn_and_monotonic) {
 }
 
 /// Two readers against one store: each sees the old or the new value, whole.
-TEST(seqlock_model, two_readers_one_store) {
+TEST(SeqlockModel, TwoReadersOneStore) {
   expect_pass([] {
     ferrite::sync::seqlock<pair> lock(pair{0, 0});
     auto reader = [&] {
@@ -66,7 +66,7 @@ TEST(seqlock_model, two_readers_one_store) {
 
 /// The blocking load() retries across an in-progress store (backoff) and returns a whole
 /// value; update() (read-modify-store by the writer) keeps the invariant too.
-TEST(seqlock_model, blocking_load_and_update) {
+TEST(SeqlockModel, BlockingLoadAndUpdate) {
   expect_pass([] {
     ferrite::sync::seqlock<pair> lock(pair{0, 0});
     ferrite::thread writer([&] {

@@ -17,7 +17,7 @@ namespace {
 using namespace ferrite::check::testing;  // NOLINT(google-build-using-namespace)
 
 /// Three threads increment a race-checked counter under lock(): no race, no lost update.
-TEST(spin_mutex_model, lock_excludes_three_threads) {
+TEST(SpinMutexModel, LockExcludesThreeThreads) {
   expect_pass([] {
     ferrite::sync::spin_mutex m;
     ferrite::cell<int> counter(0);
@@ -37,7 +37,7 @@ TEST(spin_mutex_model, lock_excludes_three_threads) {
 
 /// Two sections per thread (the second lock() after an unlock() races with the other
 /// thread's acquisition): the counter ends at 4.
-TEST(spin_mutex_model, relock_two_threads) {
+TEST(SpinMutexModel, RelockTwoThreads) {
   expect_pass([] {
     ferrite::sync::spin_mutex m;
     ferrite::cell<int> counter(0);
@@ -56,7 +56,7 @@ TEST(spin_mutex_model, relock_two_threads) {
 
 /// try_lock() excludes too, and fails only while the mutex is (or was just) held: the
 /// counter equals the number of successful try_locks, and an uncontended try_lock succeeds.
-TEST(spin_mutex_model, try_lock_excludes) {
+TEST(SpinMutexModel, TryLockExcludes) {
   expect_pass([] {
     ferrite::sync::spin_mutex m;
     ferrite::cell<int> counter(0);

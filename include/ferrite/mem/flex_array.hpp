@@ -96,7 +96,8 @@ struct flex_alloc_holder : private A {
   }
 };
 template <class A>
-struct flex_alloc_holder<A, false> {
+class flex_alloc_holder<A, false> {
+ public:
   explicit flex_alloc_holder(const A& a) noexcept : alloc_(a) {}
   A& get() noexcept { return alloc_; }
   const A& get() const noexcept { return alloc_; }
@@ -111,6 +112,8 @@ struct flex_alloc_holder<A, false> {
       std::construct_at(&alloc_, other);
     }
   }
+
+ private:
   A alloc_;
 };
 

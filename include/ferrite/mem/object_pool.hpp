@@ -82,9 +82,9 @@ class pool_chunks {
     FERRITE_ASSERT(upstream != nullptr, "object_pool: null upstream resource");
     const std::size_t first = opts.first_chunk_slots != 0
                                   ? opts.first_chunk_slots
-                                  : std::max<std::size_t>(8, k_auto_first_bytes / slot_size);
+                                  : std::max<std::size_t>(8, auto_first_bytes / slot_size);
     const std::size_t cap =
-        opts.max_chunk_slots != 0 ? opts.max_chunk_slots : k_auto_max_bytes / slot_size;
+        opts.max_chunk_slots != 0 ? opts.max_chunk_slots : auto_max_bytes / slot_size;
     next_slots_ = first;
     max_slots_ = std::max(first, cap);
   }
@@ -175,8 +175,8 @@ class pool_chunks {
     header* prev;
     std::size_t slots;
   };
-  static constexpr std::size_t k_auto_first_bytes = 4096;
-  static constexpr std::size_t k_auto_max_bytes = std::size_t{1} << 20;
+  static constexpr std::size_t auto_first_bytes = 4096;
+  static constexpr std::size_t auto_max_bytes = std::size_t{1} << 20;
 
   [[nodiscard]] std::size_t block_align() const noexcept {
     return std::max(slot_align_, alignof(header));

@@ -219,7 +219,7 @@ class small_vector : private detail::small_vector_base {
   /// min(allocator max_size, PTRDIFF_MAX / sizeof(T), 2^63 - 1). O(1).
   [[nodiscard]] size_type max_size() const noexcept {
     const size_type by_type = static_cast<size_type>(PTRDIFF_MAX) / sizeof(T);
-    return std::min({traits::max_size(alloc_), by_type, base::k_max_size_bits});
+    return std::min({traits::max_size(alloc_), by_type, base::max_size_bits});
   }
   /// N while inline, the heap block's capacity once spilled. O(1).
   [[nodiscard]] size_type capacity() const noexcept {
@@ -285,27 +285,27 @@ class small_vector : private detail::small_vector_base {
   friend void swap(small_vector& a, small_vector& b) noexcept(noexcept(a.swap(b))) { a.swap(b); }
 
  private:
-  static constexpr bool k_std_alloc = std::is_same_v<Alloc, std::allocator<T>>;
+  static constexpr bool std_alloc = std::is_same_v<Alloc, std::allocator<T>>;
   // Allocators whose construct/destroy are plain placement new / destructor calls for a T
   // that is not uses-allocator constructible: they may be bypassed for trivial T.
-  static constexpr bool k_plain_alloc =
-      k_std_alloc || std::is_same_v<Alloc, std::pmr::polymorphic_allocator<T>>;
+  static constexpr bool plain_alloc =
+      std_alloc || std::is_same_v<Alloc, std::pmr::polymorphic_allocator<T>>;
   // memcpy relocation: only for trivially copyable T (not "trivially relocatable-ish" types
   // such as std::unique_ptr: the language has no such trait yet, and guessing is unsound).
-  static constexpr bool k_memcpy_relocate = std::is_trivially_copyable_v<T> && k_plain_alloc;
+  static constexpr bool memcpy_relocate = std::is_trivially_copyable_v<T> && plain_alloc;
   // emplace_back's growth for small trivially copyable T under std::allocator: the new value
   // is passed by value (in registers) to the cold grow_emplace_back_trivial, which allocates,
   // copies and frees through std::allocator's inline calls (no further calls of ours).
-  static constexpr bool k_trivial_growth =
-      k_memcpy_relocate && k_std_alloc && sizeof(T) <= 2 * sizeof(void*);
-  static constexpr size_type k_inline_bytes = N == 0 ? 1 : N * sizeof(T);
+  static constexpr bool trivial_growth =
+      memcpy_relocate && std_alloc && sizeof(T) <= 2 * sizeof(void*);
+  static constexpr size_type inline_bytes = N == 0 ? 1 : N * sizeof(T);
   // std::allocator's max_size() is PTRDIFF_MAX / sizeof(T): see max_size().
-  static constexpr size_type k_std_max_size =
-      std::min(static_cast<size_type>(PTRDIFF_MAX) / sizeof(T), base::k_max_size_bits);
+  static constexpr size_type std_max_size =
+      std::min(static_cast<size_type>(PTRDIFF_MAX) / sizeof(T), base::max_size_bits);
 
   union storage {
     detail::small_vector_heap heap;  // active when meta_'s heap flag is set
-    alignas(T) std::byte bytes[k_inline_bytes];
+    alignas(T) std::byte bytes[inline_bytes];
   };
 
   [[nodiscard]] T* inline_data() noexcept {
@@ -328,7 +328,7 @@ class small_vector : private detail::small_vector_base {
   }
   void destroy(T* p) noexcept { traits::destroy(alloc_, p); }
   void destroy_range(T* first, T* last) noexcept {
-    if constexpr (!(std::is_trivially_destructible_v<T> && k_plain_alloc)) {
+    if constexpr (!(std::is_trivially_destructible_v<T> && plain_alloc)) {
       for (; first != last; ++first) destroy(first);
     }
   }
@@ -393,15 +393,15 @@ FERRITE_ALWAYS_INLINE auto small_vector<T, N, Alloc>::emplace_back(Args&&... arg
       return *p;
     }
   }
-  if (meta >= base::k_heap_flag && meta - base::k_heap_flag < storage_.heap.capacity) {
+  if (meta >= base::heap_flag && meta - base::heap_flag < storage_.heap.capacity) {
     // SAFETY: on the heap (flag set, so `heap` is the active member) with size < capacity:
     // the slot is inside the block, past the last element.
-    T* p = heap_data() + (meta - base::k_heap_flag);
+    T* p = heap_data() + (meta - base::heap_flag);
     construct(p, std::forward<Args>(args)...);
     meta_ = meta + 1;
     return *p;
   }
-  if constexpr (k_trivial_growth) {
+  if constexpr (trivial_growth) {
     return grow_emplace_back_trivial(T(std::forward<Args>(args)...));
   } else {
     return grow_emplace_back(std::forward<Args>(args)...);

@@ -25,8 +25,8 @@ namespace detail {
 /// The two pointers of a node of a circular list; a list's sentinel is a bare list_link.
 /// Both are null in a hook that is not linked.
 struct list_link {
-  list_link* prev_ = nullptr;
-  list_link* next_ = nullptr;
+  list_link* prev = nullptr;
+  list_link* next = nullptr;
 };
 
 class list_base;
@@ -58,7 +58,7 @@ class list_hook : private detail::list_link {
  private:
   friend class detail::list_base;
   /// The list holding this hook; null when not linked. Invariant: null exactly when
-  /// prev_ and next_ are null.
+  /// prev and next are null.
   detail::list_base* owner_ = nullptr;
 };
 
@@ -99,10 +99,10 @@ class list_base {
     FERRITE_DEBUG_ASSERT(pos == &sentinel_ || owns(hook_of(pos)),
                          "intrusive_list: position is not in this list");
     list_link* const node = link_of(hook);
-    node->prev_ = pos->prev_;
-    node->next_ = pos;
-    pos->prev_->next_ = node;
-    pos->prev_ = node;
+    node->prev = pos->prev;
+    node->next = pos;
+    pos->prev->next = node;
+    pos->prev = node;
     hook.owner_ = this;
     ++size_;
   }
@@ -111,21 +111,21 @@ class list_base {
   void unlink(list_hook& hook) noexcept {
     FERRITE_DEBUG_ASSERT(owns(hook), "intrusive_list: erasing a node that is not in this list");
     list_link* const node = link_of(hook);
-    node->prev_->next_ = node->next_;
-    node->next_->prev_ = node->prev_;
-    node->prev_ = nullptr;
-    node->next_ = nullptr;
+    node->prev->next = node->next;
+    node->next->prev = node->prev;
+    node->prev = nullptr;
+    node->next = nullptr;
     hook.owner_ = nullptr;
     --size_;
   }
 
   /// Unlinks every node. O(size()).
   void clear() noexcept {
-    list_link* node = sentinel_.next_;
+    list_link* node = sentinel_.next;
     while (node != &sentinel_) {
-      list_link* const next = node->next_;
-      node->prev_ = nullptr;
-      node->next_ = nullptr;
+      list_link* const next = node->next;
+      node->prev = nullptr;
+      node->next = nullptr;
       hook_of(node).owner_ = nullptr;
       node = next;
     }
@@ -142,7 +142,7 @@ class list_base {
     if (first == last) return;
     if (&from != this) {
       std::size_t moved = 0;
-      for (list_link* node = first; node != last; node = node->next_) {
+      for (list_link* node = first; node != last; node = node->next) {
         FERRITE_DEBUG_ASSERT(from.owns(hook_of(node)), "intrusive_list: bad splice range");
         hook_of(node).owner_ = this;
         ++moved;
@@ -150,20 +150,20 @@ class list_base {
       from.size_ -= moved;
       size_ += moved;
     }
-    list_link* const before = first->prev_;
-    list_link* const back = last->prev_;
-    before->next_ = last;  // close the gap in `from`
-    last->prev_ = before;
-    back->next_ = pos;  // open one before `pos`
-    first->prev_ = pos->prev_;
-    pos->prev_->next_ = first;
-    pos->prev_ = back;
+    list_link* const before = first->prev;
+    list_link* const back = last->prev;
+    before->next = last;  // close the gap in `from`
+    last->prev = before;
+    back->next = pos;  // open one before `pos`
+    first->prev = pos->prev;
+    pos->prev->next = first;
+    pos->prev = back;
   }
 
  private:
   void reset() noexcept {
-    sentinel_.prev_ = &sentinel_;
-    sentinel_.next_ = &sentinel_;
+    sentinel_.prev = &sentinel_;
+    sentinel_.next = &sentinel_;
     size_ = 0;
   }
 
@@ -235,18 +235,18 @@ class intrusive_list {
   [[nodiscard]] size_type size() const noexcept { return base_.size(); }
 
   /// The first / last element. Preconditions (debug-checked): !empty(). O(1).
-  [[nodiscard]] T& front() noexcept { return object_of(checked_sentinel()->next_); }
-  [[nodiscard]] const T& front() const noexcept { return object_of(checked_sentinel()->next_); }
-  [[nodiscard]] T& back() noexcept { return object_of(checked_sentinel()->prev_); }
-  [[nodiscard]] const T& back() const noexcept { return object_of(checked_sentinel()->prev_); }
+  [[nodiscard]] T& front() noexcept { return object_of(checked_sentinel()->next); }
+  [[nodiscard]] const T& front() const noexcept { return object_of(checked_sentinel()->next); }
+  [[nodiscard]] T& back() noexcept { return object_of(checked_sentinel()->prev); }
+  [[nodiscard]] const T& back() const noexcept { return object_of(checked_sentinel()->prev); }
 
   /// Links `value` first / last. Preconditions (debug-checked): its hook is not linked. O(1).
   void push_front(T& value) noexcept { insert(begin(), value); }
   void push_back(T& value) noexcept { insert(end(), value); }
 
   /// Unlinks the first / last element and returns it, or returns nullptr when empty. O(1).
-  T* pop_front() noexcept { return empty() ? nullptr : take(base_.sentinel()->next_); }
-  T* pop_back() noexcept { return empty() ? nullptr : take(base_.sentinel()->prev_); }
+  T* pop_front() noexcept { return empty() ? nullptr : take(base_.sentinel()->next); }
+  T* pop_back() noexcept { return empty() ? nullptr : take(base_.sentinel()->prev); }
 
   /// Links `value` before `pos` and returns an iterator to it.
   /// Preconditions (debug-checked): `value`'s hook is not linked; `pos` is in this list. O(1).
@@ -263,7 +263,7 @@ class intrusive_list {
   /// Preconditions (debug-checked): `pos` is a dereferenceable iterator of this list. O(1).
   iterator erase(const_iterator pos) noexcept {
     FERRITE_DEBUG_ASSERT(pos != end(), "intrusive_list: erase(end())");
-    detail::list_link* const next = pos.node_->next_;
+    detail::list_link* const next = pos.node_->next;
     base_.unlink(detail::list_base::hook_of(pos.node_));
     return iterator(next);
   }
@@ -300,13 +300,13 @@ class intrusive_list {
   /// O(other.size()) (each moved hook is repointed at this list); no-op if &other == this.
   void splice(const_iterator pos, intrusive_list& other) noexcept {
     if (&other == this) return;
-    base_.transfer(pos.node_, other.base_, other.base_.sentinel()->next_, other.base_.sentinel());
+    base_.transfer(pos.node_, other.base_, other.base_.sentinel()->next, other.base_.sentinel());
   }
 
   /// Moves the element at `it` (of `other`, which may be this list) before `pos`. O(1).
   void splice(const_iterator pos, intrusive_list& other, const_iterator it) noexcept {
     if (pos == it) return;
-    base_.transfer(pos.node_, other.base_, it.node_, it.node_->next_);
+    base_.transfer(pos.node_, other.base_, it.node_, it.node_->next);
   }
 
   /// Moves [first, last) of `other` (which may be this list; then `pos` must not be in the
@@ -316,9 +316,9 @@ class intrusive_list {
     base_.transfer(pos.node_, other.base_, first.node_, last.node_);
   }
 
-  [[nodiscard]] iterator begin() noexcept { return iterator(base_.sentinel()->next_); }
+  [[nodiscard]] iterator begin() noexcept { return iterator(base_.sentinel()->next); }
   [[nodiscard]] const_iterator begin() const noexcept {
-    return const_iterator(base_.sentinel()->next_);
+    return const_iterator(base_.sentinel()->next);
   }
   [[nodiscard]] const_iterator cbegin() const noexcept { return begin(); }
   [[nodiscard]] iterator end() noexcept { return iterator(base_.sentinel()); }
@@ -395,21 +395,21 @@ class intrusive_list<T, Hook>::basic_iterator {
   pointer operator->() const noexcept { return std::addressof(object_of(node_)); }
 
   basic_iterator& operator++() noexcept {
-    node_ = node_->next_;
+    node_ = node_->next;
     return *this;
   }
   basic_iterator operator++(int) noexcept {
     basic_iterator old = *this;
-    node_ = node_->next_;
+    node_ = node_->next;
     return old;
   }
   basic_iterator& operator--() noexcept {
-    node_ = node_->prev_;
+    node_ = node_->prev;
     return *this;
   }
   basic_iterator operator--(int) noexcept {
     basic_iterator old = *this;
-    node_ = node_->prev_;
+    node_ = node_->prev;
     return old;
   }
 

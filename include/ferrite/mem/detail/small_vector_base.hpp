@@ -36,26 +36,26 @@ class small_vector_base {
   using size_type = std::size_t;
 
   /// The number of elements. O(1).
-  [[nodiscard]] size_type size() const noexcept { return meta_ & ~k_heap_flag; }
+  [[nodiscard]] size_type size() const noexcept { return meta_ & ~heap_flag; }
   /// True when size() == 0. O(1).
   [[nodiscard]] bool empty() const noexcept { return size() == 0; }
   /// True when the elements live in the inline buffer (no heap block is owned). O(1).
-  [[nodiscard]] bool is_inline() const noexcept { return (meta_ & k_heap_flag) == 0; }
+  [[nodiscard]] bool is_inline() const noexcept { return (meta_ & heap_flag) == 0; }
 
  protected:
   /// The heap flag of the metadata word.
-  static constexpr size_type k_heap_flag = size_type{1}
-                                           << (std::numeric_limits<size_type>::digits - 1);
+  static constexpr size_type heap_flag = size_type{1}
+                                         << (std::numeric_limits<size_type>::digits - 1);
   /// The largest size the metadata word can hold.
-  static constexpr size_type k_max_size_bits = k_heap_flag - 1;
+  static constexpr size_type max_size_bits = heap_flag - 1;
 
   small_vector_base() noexcept = default;
   small_vector_base(const small_vector_base&) noexcept = default;
   small_vector_base& operator=(const small_vector_base&) noexcept = default;
   ~small_vector_base() = default;
 
-  void set_size(size_type n) noexcept { meta_ = (meta_ & k_heap_flag) | n; }
-  void set_heap(size_type n) noexcept { meta_ = k_heap_flag | n; }
+  void set_size(size_type n) noexcept { meta_ = (meta_ & heap_flag) | n; }
+  void set_heap(size_type n) noexcept { meta_ = heap_flag | n; }
   void set_inline(size_type n) noexcept { meta_ = n; }
 
   /// The capacity to grow to so that `extra` more elements fit after `size`: at least

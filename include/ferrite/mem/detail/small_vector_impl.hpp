@@ -16,7 +16,7 @@ namespace ferrite::mem {
 
 template <class T, std::size_t N, class Alloc>
 T* small_vector<T, N, Alloc>::allocate(size_type count) {
-  if constexpr (k_std_alloc) {
+  if constexpr (std_alloc) {
     return static_cast<T*>(base::allocate_bytes(count, sizeof(T), alignof(T)));
   } else {
     return traits::allocate(alloc_, count);
@@ -25,7 +25,7 @@ T* small_vector<T, N, Alloc>::allocate(size_type count) {
 
 template <class T, std::size_t N, class Alloc>
 void small_vector<T, N, Alloc>::deallocate(T* p, size_type count) noexcept {
-  if constexpr (k_std_alloc) {
+  if constexpr (std_alloc) {
     base::deallocate_bytes(p, count, sizeof(T), alignof(T));
   } else {
     traits::deallocate(alloc_, p, count);
@@ -34,7 +34,7 @@ void small_vector<T, N, Alloc>::deallocate(T* p, size_type count) noexcept {
 
 template <class T, std::size_t N, class Alloc>
 detail::small_vector_heap small_vector<T, N, Alloc>::allocate_grown(size_type extra) {
-  if constexpr (k_std_alloc) {
+  if constexpr (std_alloc) {
     return base::allocate_grown(size(), extra, capacity(), max_size(), sizeof(T), alignof(T));
   } else {
     const size_type cap = base::next_capacity(size(), extra, capacity(), max_size());
@@ -66,7 +66,7 @@ void small_vector<T, N, Alloc>::install_heap(detail::small_vector_heap block,
 /// Preconditions: the two ranges do not overlap.
 template <class T, std::size_t N, class Alloc>
 void small_vector<T, N, Alloc>::relocate(T* src, size_type count, T* dst) {
-  if constexpr (k_memcpy_relocate) {
+  if constexpr (memcpy_relocate) {
     if (count != 0) {
       // SAFETY: T is trivially copyable, so copying its bytes to suitably aligned storage
       // creates equal objects there (memcpy implicitly creates them) and the sources need no
@@ -125,7 +125,7 @@ void small_vector<T, N, Alloc>::take_from(small_vector& other) {
   }
   const size_type n = other.size();
   T* src = other.inline_data();
-  if constexpr (k_memcpy_relocate) {
+  if constexpr (memcpy_relocate) {
     relocate(src, n, inline_data());
   } else {
     size_type i = 0;
@@ -228,9 +228,9 @@ auto small_vector<T, N, Alloc>::grow_emplace_back_trivial(T value) -> reference 
   const size_type n = size();  // == capacity(): only a full vector grows
   const size_type old_capacity = capacity();
   // next_capacity's doubling, inline; the out-of-line call handles N == 0 and max_size().
-  const size_type new_capacity = old_capacity != 0 && old_capacity <= k_std_max_size / 2
+  const size_type new_capacity = old_capacity != 0 && old_capacity <= std_max_size / 2
                                      ? 2 * old_capacity
-                                     : base::next_capacity(n, 1, old_capacity, k_std_max_size);
+                                     : base::next_capacity(n, 1, old_capacity, std_max_size);
   T* fresh = traits::allocate(alloc_, new_capacity);  // may throw: nothing has changed
   if (is_inline()) {
     relocate(inline_data(), N, fresh);  // the first spill: a copy of constant size

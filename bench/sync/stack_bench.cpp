@@ -149,8 +149,8 @@ FERRITE_STACK_BENCH("stack_push_pop/libcds_hp", cds_stack);
 // The plain acquire load is the floor; "x plain" ratios in docs/sync.md divide by it.
 
 // Loop heads 64-byte aligned from here on: the plain loop is 4 instructions, and whether its
-// last one straddles a 64-byte boundary (which depends on unrelated code before it) changed
-// its time between 1 and 2 cycles per iteration from one build to the next.
+// last one straddles a 64-byte boundary (which depends on unrelated code before it) changes
+// its time from one build to the next.
 #if defined(__GNUC__) && !defined(__clang__)
 #pragma GCC optimize("align-loops=64")
 #endif

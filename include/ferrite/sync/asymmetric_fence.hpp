@@ -83,9 +83,9 @@ FERRITE_ALWAYS_INLINE void asymmetric_light_fence() noexcept {
 
 /// The heavy side of an asymmetric seq_cst fence pair: acts as a seq_cst fence on the calling
 /// thread and, against every asymmetric_light_fence() of every other thread, as if that light
-/// fence were a seq_cst fence. In membarrier mode it costs one syscall (about 0.3-2 us,
-/// interrupting each CPU currently running a thread of this process); otherwise it is a
-/// fence(seq_cst). Call it rarely (amortize over many operations).
+/// fence were a seq_cst fence. In membarrier mode it costs one syscall (interrupting each CPU
+/// currently running a thread of this process); otherwise it is a fence(seq_cst). Call it
+/// rarely (amortize over many operations).
 /// Progress: wait-free in symmetric mode; a system call (bounded, non-blocking) otherwise.
 FERRITE_ALWAYS_INLINE void asymmetric_heavy_fence() noexcept {
 #if FERRITE_TSAN || FERRITE_CHECK

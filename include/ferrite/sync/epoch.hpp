@@ -217,7 +217,10 @@ class guard {
   /// Callables up to 3 pointers (a lambda capturing up to 3 pointers/ints) are stored inline;
   /// larger ones are boxed on the heap.
   /// Throws std::bad_alloc (then `fn` was not stored) when a bag or box cannot be allocated.
-  /// Complexity: O(1); every 64 calls seals the bag (one RMW on the global epoch, one CAS).
+  /// Complexity: O(1); every 64 calls seals the bag: one RMW on the global epoch, and the bag
+  /// joins this thread's own sealed list (no atomic operation). Only when that list overflows
+  /// (64 bags: the epoch is stuck) does the oldest bag go to the global queue: a relaxed
+  /// count increment and a CAS push.
   /// Progress: lock-free.
   template <class F>
     requires std::is_invocable_v<std::decay_t<F>&>

@@ -167,7 +167,7 @@ class hazard_pointer_domain {
   void cleanup() noexcept;
 
   /// The retire threshold never goes below this many objects: a scan costs one heavy fence
-  /// (a membarrier syscall, 0.4-2 us), which this amortizes to about a nanosecond per retire.
+  /// (a membarrier syscall), which this amortizes over at least that many retires.
   static constexpr std::size_t min_retire_threshold = 512;
 
   /// H: hazard pointer records created so far (in use, cached or free). Wait-free.
@@ -311,9 +311,8 @@ class hazard_pointer {
   void swap(hazard_pointer& other) noexcept {
     std::swap(rec_, other.rec_);
 #if defined(__GNUC__)
-    // Codegen only: keeps GCC 12 from packing the two member swaps into 16-byte vector moves.
-    // In a walk that swaps after every step, the next protect's record store then waited for a
-    // vector store-to-load round trip (3.33 ns per step, 3.0x a plain load; scalar: 1.85 ns).
+    // Codegen only: keeps GCC from packing the two member swaps into 16-byte vector moves, a
+    // store-to-load round trip the next protect's record store would wait for in a walk.
     asm("" : "+m"(rec_), "+m"(other.rec_));
 #endif
     std::swap(held_, other.held_);

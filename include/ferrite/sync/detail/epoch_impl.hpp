@@ -187,11 +187,8 @@ FERRITE_ALWAYS_INLINE void participant::pin_rare() noexcept {
 FERRITE_ALWAYS_INLINE void participant::unpin() noexcept {
   FERRITE_DEBUG_ASSERT(pinned(), "epoch: unpin without pin");
   const std::uint32_t flags = unpin_flags_;
-  // [[likely]]: keeps the outermost unpin's store on the fall-through path. Without it GCC 12
-  // laid it out of line in some callers (a local_handle's loop took three taken branches per
-  // section and ran at 1.38 ns against the default pin's 1.11; with it 1.07 ns, and a pin while
-  // the thread has sealed garbage 1.73 -> 1.45 ns); an inner guard's unpin pays instead (a
-  // nested section 0.90 -> 1.12 ns).
+  // [[likely]]: keeps the outermost unpin's store on the fall-through path in every caller
+  // (an inner guard's unpin takes the branch instead; see docs/sync-design.md).
   if (flags == 0) [[likely]] {
     // ORDERING: (E13) release; pairs with the advancers' acquire loads (E12): every access
     // this thread made while pinned happens-before the advance that sees it unpinned, and so
@@ -318,12 +315,12 @@ inline collector::~collector() {
   }
   for (detail::participant* p = first; p != nullptr;) {
     detail::participant* const next = p->next_;
-    if (p->bag_ != nullptr) p->bag_->run_all();  // empty after release(); defensive
+    // Every entry is released (asserted above): release() sealed a non-empty open bag and
+    // handed every sealed bag to the global queue, which the loop above ran. What is left is
+    // memory: an empty open bag and the spares.
+    FERRITE_DEBUG_ASSERT((p->bag_ == nullptr || p->bag_->len == 0) && p->sealed_.head == nullptr,
+                         "epoch: a released entry kept garbage");
     delete p->bag_;
-    while (p->sealed_.head != nullptr) {  // empty after release(); defensive
-      p->sealed_.head->run_all();
-      delete std::exchange(p->sealed_.head, p->sealed_.head->next);
-    }
     while (p->spare_ != nullptr) delete std::exchange(p->spare_, p->spare_->next);
     delete p;
     p = next;

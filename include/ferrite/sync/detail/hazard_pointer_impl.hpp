@@ -38,13 +38,26 @@ struct hp_thread_state {
 inline thread_local constinit hp_thread_state hp_tls{};
 
 /// A set of protected addresses built by a scan: open addressing, linear probing, load factor
-/// <= 1/2. Up to 255 hazard pointers fit the inline table (4 KiB of stack); beyond that it
-/// allocates, and if that fails the set is invalid and the scan reclaims nothing (safe).
+/// <= 1/2. A scan of H records builds a table of bit_ceil(2H + 18) slots (at most half full,
+/// with room for 9 records created while the scan walks). The inline table has 512 slots (4 KiB
+/// of stack), so up to 247 hazard pointers fit it (2 * 247 + 18 = 512; 248 need 1024 slots);
+/// beyond that it allocates, and if that fails the set is invalid and the scan reclaims
+/// nothing (safe).
 class hp_hazard_set {
  public:
+  /// Slots of the inline table.
+  static constexpr std::size_t inline_slots = 512;
+  /// The most records whose table fits the inline one (checked below).
+  static constexpr std::size_t inline_records = 247;
+
+  /// Slots of the table for a scan of `records` records.
+  static constexpr std::size_t slots_for(std::size_t records) noexcept {
+    return std::bit_ceil(2 * records + 2 + 16);
+  }
+
   explicit hp_hazard_set(std::size_t records) noexcept {
-    const std::size_t cap = std::bit_ceil(2 * records + 2 + 16);
-    if (cap <= k_inline) {
+    const std::size_t cap = slots_for(records);
+    if (cap <= inline_slots) {
       slots_ = inline_;
     } else {
       // SAFETY: a nothrow array new owned by heap_; on failure slots_ stays null and valid()
@@ -87,21 +100,24 @@ class hp_hazard_set {
   }
 
  private:
-  static constexpr std::size_t k_inline = 512;
-
   [[nodiscard]] std::size_t home(const void* p) const noexcept {
     // SAFETY: the address is only hashed, never turned back into a pointer.
     const auto bits = reinterpret_cast<std::uintptr_t>(p);
     return static_cast<std::size_t>((bits * 0x9E3779B97F4A7C15ULL) >> shift_);
   }
 
-  const void* inline_[k_inline];
+  const void* inline_[inline_slots];
   std::unique_ptr<const void*[]> heap_;
   const void** slots_ = nullptr;
   std::size_t cap_ = 0;
   std::size_t size_ = 0;
   int shift_ = 64;
 };
+static_assert(hp_hazard_set::slots_for(hp_hazard_set::inline_records) <=
+                      hp_hazard_set::inline_slots &&
+                  hp_hazard_set::slots_for(hp_hazard_set::inline_records + 1) >
+                      hp_hazard_set::inline_slots,
+              "hp_hazard_set: inline_records is the largest record count of an inline table");
 
 /// The default domain's thread-local operations (a friend of the domain and of hp_obj).
 struct hp_thread {

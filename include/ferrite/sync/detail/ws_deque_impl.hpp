@@ -65,9 +65,8 @@ void ws_deque<T>::emplace(Args&&... args) {
   o.bottom.store(b + 1, std::memory_order_release);
 }
 
-// Always inlined, like steal(): returned from an out-of-line call, GCC 12 assembles the
-// std::optional in memory and reloads it as a whole right after the fence, a store-forwarding
-// stall that made pop 9 ns instead of 2 (bench/sync/deque_bench.cpp, owner_burst).
+// Always inlined, like steal(): returned from an out-of-line call, the std::optional is
+// assembled in memory and reloaded whole right after the fence (a store-forwarding stall).
 template <class T>
 FERRITE_ALWAYS_INLINE std::optional<T> ws_deque<T>::pop() noexcept {
   owner_side& o = *owner_;

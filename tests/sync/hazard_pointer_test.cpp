@@ -65,6 +65,15 @@ struct plain_node : hazard_pointer_obj_base<plain_node> {
   int value;
 };
 
+/// A type with the default deleter whose destructor counts (in a plain int: one thread).
+struct counted_node : hazard_pointer_obj_base<counted_node> {
+  explicit counted_node(int* destroyed) : destroyed_(destroyed) {}
+  counted_node(const counted_node&) = delete;
+  counted_node& operator=(const counted_node&) = delete;
+  ~counted_node() { ++*destroyed_; }
+  int* destroyed_;
+};
+
 TEST(AsymmetricFence, ModeMatchesKernelSupport) {
   const bool supported = ferrite::sync::membarrier_supported();
   const auto mode = ferrite::sync::current_asymmetric_fence_mode();
@@ -306,11 +315,25 @@ TEST(HazardPointer, ThreadExitHandsRetiredObjectsToTheDomain) {
   EXPECT_EQ(outstanding(c), 0U);
 }
 
+// The default deleter (std::default_delete, stored as nothing) in a user domain: objects
+// retired below the threshold wait; cleanup() reclaims every one of them (each destructor runs
+// once), and the domain's destructor reclaims what was retired after that.
 TEST(HazardPointer, DefaultDeleterAndUserDomain) {
-  hazard_pointer_domain domain;
-  for (int i = 0; i < 300; ++i) (new plain_node(i))->retire(domain);
-  EXPECT_LT(domain.shared_retired_count(), domain.retire_threshold());
-}  // ASan's leak check proves the destructor deleted the rest
+  int destroyed = 0;
+  {
+    hazard_pointer_domain domain;
+    for (int i = 0; i < 300; ++i) (new counted_node(&destroyed))->retire(domain);
+    ASSERT_LT(300U, domain.retire_threshold());
+    EXPECT_EQ(domain.shared_retired_count(), 300U);
+    EXPECT_EQ(destroyed, 0);  // below the threshold: nothing scanned yet
+    domain.cleanup();
+    EXPECT_EQ(destroyed, 300);
+    EXPECT_EQ(domain.shared_retired_count(), 0U);
+    for (int i = 0; i < 10; ++i) (new counted_node(&destroyed))->retire(domain);
+    EXPECT_EQ(destroyed, 300);
+  }
+  EXPECT_EQ(destroyed, 310);
+}
 
 TEST(HazardPointerDeathTest, DomainDestroyedWhileHeldAsserts) {
   GTEST_FLAG_SET(death_test_style, "threadsafe");

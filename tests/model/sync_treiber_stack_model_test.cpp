@@ -91,6 +91,13 @@ void pop_into(Stack& s, ledger& l) {
   if (const std::optional<int> v = s.try_pop()) l.pop(*v);
 }
 
+/// As pop_into, through try_pop(T&).
+template <class Stack>
+void pop_into_ref(Stack& s, ledger& l) {
+  int v = 0;
+  if (s.try_pop(v)) l.pop(v);
+}
+
 /// Pops what is left, single-threaded: LIFO, so (values being pushed in increasing order)
 /// each value is below the previous one.
 template <class Stack>
@@ -120,8 +127,9 @@ void reclaim_default_domain() {
                  "a retired node survived a cleanup with no hazard pointer alive");
 }
 
-/// Two poppers race for the top node of {1, 2} while a third thread scans the domain: a
-/// popper that loaded a node another popper then retired still reads its link safely.
+/// Two poppers (one through try_pop(), one through try_pop(T&)) race for the top node of
+/// {1, 2} while a third thread scans the domain: a popper that loaded a node another popper
+/// then retired still reads its link safely.
 TEST(treiber_stack_model, hazard_two_poppers_and_a_scan) {
   warm_default_domain(3);
   expect_pass([] {
@@ -131,7 +139,7 @@ TEST(treiber_stack_model, hazard_two_poppers_and_a_scan) {
       s.push(1);
       s.push(2);
       ferrite::thread a([&] { pop_into(s, l); });
-      ferrite::thread b([&] { pop_into(s, l); });
+      ferrite::thread b([&] { pop_into_ref(s, l); });
       hazard_pointer_default_domain().cleanup();
       a.join();
       b.join();

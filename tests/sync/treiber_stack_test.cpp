@@ -9,6 +9,9 @@
 #include <cstdint>
 #include <memory>
 #include <optional>
+#include <string>
+#include <type_traits>
+#include <utility>
 #include <vector>
 
 #include "ferrite/core/atomic.hpp"
@@ -76,6 +79,54 @@ TYPED_TEST(TreiberStack, LifoOnOneThread) {
   for (int i = 99; i >= 0; --i) EXPECT_EQ(s.try_pop(), i);
   EXPECT_TRUE(s.empty());
   EXPECT_EQ(s.try_pop(), std::nullopt);
+}
+
+// The family's try_ shape: try_push (copy and move) and try_emplace return true (the stack
+// is unbounded), try_pop(T&) moves into `out` or returns false and leaves it untouched.
+TYPED_TEST(TreiberStack, TryFunctionsHaveTheFamilyShape) {
+  treiber_stack<std::string, TypeParam> s;
+  static_assert(std::is_same_v<decltype(s.try_push(std::declval<const std::string&>())), bool>);
+  static_assert(std::is_same_v<decltype(s.try_push(std::string())), bool>);
+  static_assert(std::is_same_v<decltype(s.try_emplace(3U, 'c')), bool>);
+  static_assert(std::is_same_v<decltype(s.try_pop(std::declval<std::string&>())), bool>);
+  static_assert(std::is_same_v<decltype(s.try_pop()), std::optional<std::string>>);
+  const std::string copied = "copied";
+  EXPECT_TRUE(s.try_push(copied));
+  std::string moved = "moved, and long enough to own a heap buffer";
+  EXPECT_TRUE(s.try_push(std::move(moved)));
+  EXPECT_TRUE(s.try_emplace(3U, 'c'));
+  std::string out = "untouched";
+  EXPECT_TRUE(s.try_pop(out));
+  EXPECT_EQ(out, "ccc");
+  EXPECT_EQ(s.try_pop(), "moved, and long enough to own a heap buffer");
+  EXPECT_TRUE(s.try_pop(out));
+  EXPECT_EQ(out, "copied");
+  EXPECT_EQ(copied, "copied");  // try_push(const T&) copies
+  out = "untouched";
+  EXPECT_FALSE(s.try_pop(out));
+  EXPECT_EQ(out, "untouched");
+  EXPECT_TRUE(s.empty());
+  TestFixture::drain_reclaimer();
+}
+
+// try_pop(T&) for a move-only T moves the element into `out` (the old value is destroyed).
+TYPED_TEST(TreiberStack, TryPopIntoMovesMoveOnlyElements) {
+  ASSERT_EQ(counted::live.load(std::memory_order_relaxed), 0);
+  {
+    treiber_stack<std::unique_ptr<counted>, TypeParam> s;
+    EXPECT_TRUE(s.try_push(std::make_unique<counted>(1)));
+    EXPECT_TRUE(s.try_emplace(new counted(2)));
+    auto out = std::make_unique<counted>(9);
+    EXPECT_TRUE(s.try_pop(out));
+    EXPECT_EQ(out ? out->value : -1, 2);
+    EXPECT_EQ(counted::live.load(std::memory_order_relaxed), 2);  // 9 was destroyed
+    EXPECT_TRUE(s.try_pop(out));
+    EXPECT_EQ(out ? out->value : -1, 1);
+    EXPECT_FALSE(s.try_pop(out));
+    EXPECT_EQ(out ? out->value : -1, 1);
+  }
+  EXPECT_EQ(counted::live.load(std::memory_order_relaxed), 0);
+  TestFixture::drain_reclaimer();
 }
 
 TYPED_TEST(TreiberStack, MoveOnlyElements) {

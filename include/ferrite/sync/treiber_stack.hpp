@@ -10,6 +10,8 @@
 // s.push(1);
 // s.push(2);
 // std::optional<int> top = s.try_pop();             // 2
+// int next = 0;
+// if (s.try_pop(next)) use(next);                    // 1; false when empty
 // ```
 //
 // When not to use it: one hot head word means every push and pop of every thread contends on
@@ -117,9 +119,10 @@ concept reclaimer = std::default_initializable<typename R::reader> &&
 /// is alone on its cache line. All modifications of the head are CASes, so every acquire load of it
 /// synchronizes with the push that published the node it reads.
 ///
-/// Progress: push and try_pop are lock-free (a CAS fails only when another thread's succeeded);
-/// with hazard_reclaim, try_pop's scans are bounded; with epoch_reclaim, try_pop's periodic
-/// collection is lock-free. empty() is wait-free. Allocation (push) may block in the allocator.
+/// Progress: push, emplace, their try_ forms and both try_pop are lock-free (a CAS fails only
+/// when another thread's succeeded); with hazard_reclaim, try_pop's scans are bounded; with
+/// epoch_reclaim, try_pop's periodic collection is lock-free. empty() is wait-free. Allocation
+/// (push) may block in the allocator.
 ///
 /// \warning There is no size() (a concurrent count is a stale snapshot at best), and the
 /// destructor must not race with any other operation.
@@ -157,6 +160,23 @@ class treiber_stack {
   void push(const T& value) { emplace(value); }
   void push(T&& value) { emplace(std::move(value)); }
 
+  /// The family's try_ shape (as the bounded queues): push(value), returning true. The stack
+  /// is unbounded, so it never returns false; a failed allocation or a throwing constructor
+  /// propagates its exception instead (then the stack is unchanged).
+  bool try_push(const T& value)
+    requires std::is_copy_constructible_v<T>
+  {
+    return try_emplace(value);
+  }
+  /// As try_push(const T&), moving `value` in.
+  bool try_push(T&& value) { return try_emplace(std::move(value)); }
+  /// emplace(args...), returning true (never false; exceptions as try_push).
+  template <class... Args>
+  bool try_emplace(Args&&... args) {
+    emplace(std::forward<Args>(args)...);
+    return true;
+  }
+
   /// Pushes a T constructed from `args`. As push().
   template <class... Args>
   void emplace(Args&&... args) {
@@ -176,13 +196,39 @@ class treiber_stack {
   /// ABA-safe: the node is protected from reclamation between the load of the head and the
   /// CAS, so the head cannot be freed and reallocated at the same address meanwhile.
   /// Complexity: O(1) per attempt, amortized O(1) reclamation. Progress: lock-free.
+  /// Throws std::bad_alloc only when the reader cannot be set up (a thread's first hazard
+  /// pointer or first pin allocates).
   std::optional<T> try_pop() {
+    std::optional<T> out;
+    pop_with([&](T&& value) noexcept { out.emplace(std::move(value)); });
+    return out;
+  }
+
+  /// As try_pop(), moving the element into `out` and returning true, or returning false (and
+  /// leaving `out` untouched) when the stack is empty.
+  bool try_pop(T& out)
+    requires std::is_nothrow_move_assignable_v<T>
+  {
+    return pop_with([&](T&& value) noexcept { out = std::move(value); });
+  }
+
+  /// True when the stack was empty at the moment of the load. Progress: wait-free.
+  [[nodiscard]] bool empty() const noexcept {
+    // ORDERING: (T5) relaxed; a snapshot of (T2)/(T3), nothing is read through it.
+    return head_->load(std::memory_order_relaxed) == nullptr;
+  }
+
+ private:
+  /// Unlinks the top node and hands its value to `take` (an rvalue, moved from by `take`);
+  /// false when the stack is empty. Both try_pop overloads.
+  template <class Take>
+  bool pop_with(Take take) {
     typename Reclaim::reader r;
     backoff b;
     for (;;) {
       // (T1) acquire load inside the reader (see the policies).
       node* const n = r.protect(*head_);
-      if (n == nullptr) return std::nullopt;
+      if (n == nullptr) return false;
       // SAFETY: `n` is protected by `r`, so it is not reclaimed even if another thread pops
       // it now; next_ is immutable after the push (T2) that published it.
       node* const next = n->next_;
@@ -193,21 +239,14 @@ class treiber_stack {
                                        std::memory_order_relaxed)) {
         // SAFETY: winning the CAS made this thread the node's only owner of value_; other
         // poppers that still protect it only read next_.
-        std::optional<T> out(n->value_.with_mut([](T* v) { return std::move(*v); }));
+        n->value_.with_mut([&](T* v) { take(std::move(*v)); });
         r.retire(n);
-        return out;
+        return true;
       }
       b.spin();
     }
   }
 
-  /// True when the stack was empty at the moment of the load. Progress: wait-free.
-  [[nodiscard]] bool empty() const noexcept {
-    // ORDERING: (T5) relaxed; a snapshot of (T2)/(T3), nothing is read through it.
-    return head_->load(std::memory_order_relaxed) == nullptr;
-  }
-
- private:
   struct node final : Reclaim::template node_base<node> {
     template <class... Args>
     explicit node(Args&&... args) : value_(std::in_place, std::forward<Args>(args)...) {}

@@ -260,7 +260,7 @@ class hazard_pointer {
     if (held_ == to_key(ptr)) {
       return ptr;
     }
-    while (!try_protect(ptr, src)) {
+    while (!try_protect_unchecked(ptr, src)) {
     }
     return ptr;
   }
@@ -270,20 +270,8 @@ class hazard_pointer {
   /// with `ptr` holding the fresh value. Preconditions: as protect(). Progress: wait-free.
   template <class T>
   bool try_protect(T*& ptr, const atomic<T*>& src) noexcept {
-    T* const old = ptr;
-    reset_protection(old);  // (P1)
-    // ORDERING: (P2) light half of the asymmetric seq_cst fence pair; pairs with the heavy
-    // fence (S1) in hazard_pointer_domain::reclaim_unprotected. Either the scanner's load (S2)
-    // sees the store (P1), or the load (P3) below sees the unlink the scanner's retire followed.
-    asymmetric_light_fence();
-    // ORDERING: (P3) acquire; pairs with the release store or CAS that published `ptr` into
-    // `src`, so the object's fields are visible once validated.
-    ptr = src.load(std::memory_order_acquire);
-    if (old != ptr) [[unlikely]] {
-      reset_protection();
-      return false;
-    }
-    return true;
+    FERRITE_DEBUG_ASSERT(!empty(), "hazard_pointer: try_protect on an empty hazard pointer");
+    return try_protect_unchecked(ptr, src);
   }
 
   /// Protects `ptr` (possibly null) without validation: the caller knows it is not retired yet
@@ -291,19 +279,13 @@ class hazard_pointer {
   template <class T>
   void reset_protection(const T* ptr) noexcept {
     FERRITE_DEBUG_ASSERT(!empty(), "hazard_pointer: protect/reset on an empty hazard pointer");
-    // ORDERING: (P1) release; pairs with the scanner's acquire load (S2): everything this
-    // thread did with the previously protected object happens-before a scan that sees this.
-    rec_->ptr_.store(to_key(ptr), std::memory_order_release);
-    held_ = to_key(ptr);
+    publish(to_key(ptr));
   }
 
   /// Clears the protection. Wait-free.
   void reset_protection(std::nullptr_t /*null*/ = nullptr) noexcept {
     FERRITE_DEBUG_ASSERT(!empty(), "hazard_pointer: reset on an empty hazard pointer");
-    // ORDERING: (P4) release; pairs with the scanner's acquire load (S2): the reads of the
-    // object that was protected happen-before its reclamation.
-    rec_->ptr_.store(nullptr, std::memory_order_release);
-    held_ = nullptr;
+    clear();
   }
 
   /// Exchanges records and protections (hand-over-hand walks: protect the successor with
@@ -329,6 +311,39 @@ class hazard_pointer {
                   "hazard_pointer: T must derive from hazard_pointer_obj_base<T, D> (the scan "
                   "compares protected addresses with retired objects' base subobjects)");
     return static_cast<const detail::hp_obj*>(ptr);
+  }
+
+  // The bodies of try_protect and reset_protection, for callers that checked !empty() once.
+  template <class T>
+  bool try_protect_unchecked(T*& ptr, const atomic<T*>& src) noexcept {
+    T* const old = ptr;
+    publish(to_key(old));  // (P1)
+    // ORDERING: (P2) light half of the asymmetric seq_cst fence pair; pairs with the heavy
+    // fence (S1) in hazard_pointer_domain::reclaim_unprotected. Either the scanner's load (S2)
+    // sees the store (P1), or the load (P3) below sees the unlink the scanner's retire followed.
+    asymmetric_light_fence();
+    // ORDERING: (P3) acquire; pairs with the release store or CAS that published `ptr` into
+    // `src`, so the object's fields are visible once validated.
+    ptr = src.load(std::memory_order_acquire);
+    if (old != ptr) [[unlikely]] {
+      clear();
+      return false;
+    }
+    return true;
+  }
+
+  // The record's pointer is written only through these two (with held_, its copy).
+  void publish(const void* key) noexcept {
+    // ORDERING: (P1) release; pairs with the scanner's acquire load (S2): everything this
+    // thread did with the previously protected object happens-before a scan that sees this.
+    rec_->ptr_.store(key, std::memory_order_release);
+    held_ = key;
+  }
+  void clear() noexcept {
+    // ORDERING: (P4) release; pairs with the scanner's acquire load (S2): the reads of the
+    // object that was protected happen-before its reclamation.
+    rec_->ptr_.store(nullptr, std::memory_order_release);
+    held_ = nullptr;
   }
 
   void reset_record() noexcept;

@@ -236,7 +236,7 @@ inline hazard_pointer make_hazard_pointer(hazard_pointer_domain& domain) {
 
 inline void hazard_pointer::reset_record() noexcept {
   if (rec_ == nullptr) return;
-  reset_protection();  // (P4): a cached or freed record protects nothing
+  clear();  // (P4): a cached or freed record protects nothing
   if constexpr (detail::hp_thread_local_state) {
     if (rec_->in_default_domain_ && detail::hp_thread::cache_push(rec_)) {
       rec_ = nullptr;

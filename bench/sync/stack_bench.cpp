@@ -293,14 +293,15 @@ void bm_minimal_publish_section(benchmark::State& state) {
   static ferrite::atomic<std::uint64_t> global{8};
   static ferrite::atomic<std::uint64_t> local{0};
   for (auto _ : state) {
-    // ORDERING: acquire, as a pin's (E1).
+    // ORDERING: acquire, as a pin's (E3).
     const std::uint64_t e = global.load(std::memory_order_acquire);
-    // ORDERING: release publish, as a pin's (E2); then the light fence (E3), a compiler fence.
+    // ORDERING: release publish, as a pin's (E4).
     local.store(e | 1, std::memory_order_release);
+    // ORDERING: the light fence of membarrier mode, a compiler fence, as a pin's (E6).
     ferrite::compiler_fence(std::memory_order_seq_cst);
     const protected_node* p = g_src.load(std::memory_order_acquire);
     consume(p->value);
-    // ORDERING: release unpublish, as an unpin's (E13).
+    // ORDERING: release unpublish, as an unpin's (E8).
     local.store(0, std::memory_order_release);
   }
 }
@@ -327,13 +328,13 @@ BENCHMARK(bm_urcu_section)->Name("read_side/liburcu_memb_read_lock_load_unlock")
 void bm_symmetric_fence_section(benchmark::State& state) {
   ferrite::atomic<std::uint64_t> local{0};
   for (auto _ : state) {
-    // ORDERING: release publish, as a pin's (E2).
+    // ORDERING: release publish, as a pin's (E4).
     local.store(3, std::memory_order_release);
-    // ORDERING: a symmetric seq_cst fence where a pin has the light fence.
+    // ORDERING: a symmetric seq_cst fence where a pin has the light fence (E6).
     ferrite::fence(std::memory_order_seq_cst);
     const protected_node* p = g_src.load(std::memory_order_acquire);
     consume(p->value);
-    // ORDERING: release unpublish, as an unpin's (E13).
+    // ORDERING: release unpublish, as an unpin's (E8).
     local.store(0, std::memory_order_release);
   }
 }

@@ -2,7 +2,8 @@
 // The heavy side of ferrite's asymmetric fences: probing and registering Linux's
 // membarrier(MEMBARRIER_CMD_PRIVATE_EXPEDITED) once per process, and the syscall itself. The
 // mode is chosen by a static initializer (so the first protect/pin does not pay for it) or by
-// whichever fence runs first, and never changes afterwards. See asymmetric_fence.hpp.
+// whichever fence runs first, and never changes afterwards. See asymmetric_fence.hpp, whose
+// table of pairs lists this file's labels (M1)-(M5) too.
 #include "ferrite/sync/asymmetric_fence.hpp"
 
 #include "ferrite/core/contract.hpp"
@@ -42,7 +43,8 @@ bool membarrier_supported() noexcept { return probe_membarrier(); }
 
 namespace detail {
 asymmetric_fence_mode init_asymmetric_fence() noexcept { return asymmetric_fence_mode::symmetric; }
-// ORDERING: the symmetric fallback: pairs with the seq_cst fence of asymmetric_light_fence().
+// ORDERING: (M1) the symmetric fallback: pairs with the seq_cst fence (A1) of
+// asymmetric_light_fence().
 void membarrier_heavy_fence() noexcept { fence(std::memory_order_seq_cst); }
 }  // namespace detail
 
@@ -55,7 +57,7 @@ asymmetric_fence_mode current_asymmetric_fence_mode() noexcept {
 namespace detail {
 
 asymmetric_fence_mode init_asymmetric_fence() noexcept {
-  // ORDERING: (F4) acquire; pairs with the release CAS (F2) of the thread that chose first.
+  // ORDERING: (M2) acquire; pairs with the release CAS (M3) of the thread that chose first.
   const unsigned char seen = asymmetric_fence_mode_word.load(std::memory_order_acquire);
   if (seen != 0) return static_cast<asymmetric_fence_mode>(seen);
   bool use_membarrier = probe_membarrier();
@@ -68,9 +70,9 @@ asymmetric_fence_mode init_asymmetric_fence() noexcept {
   const auto chosen = static_cast<unsigned char>(use_membarrier ? asymmetric_fence_mode::membarrier
                                                                 : asymmetric_fence_mode::symmetric);
   unsigned char expected = 0;
-  // ORDERING: (F2) release CAS; pairs with the acquire loads (F3) in asymmetric_heavy_fence
-  // and (F4) here: the registration above happens-before any heavy fence that reads the mode.
-  // (F1), the light side's relaxed load, needs no synchronization: it issues no syscall.
+  // ORDERING: (M3) release CAS; pairs with the acquire loads (A6) in asymmetric_heavy_fence
+  // and (M2) here: the registration above happens-before any heavy fence that reads the mode.
+  // (A2), the light side's relaxed load, needs no synchronization: it issues no syscall.
   if (asymmetric_fence_mode_word.compare_exchange_strong(
           expected, chosen, std::memory_order_release, std::memory_order_acquire)) {
     return static_cast<asymmetric_fence_mode>(chosen);
@@ -83,8 +85,10 @@ void membarrier_heavy_fence() noexcept {
   // The kernel executes smp_mb() on this CPU before and after interrupting every CPU that runs
   // a thread of this process (threads not running pass a barrier on their next context
   // switch); the compiler barriers keep this thread's own accesses on their side of the call.
+  // ORDERING: (M4) compiler barrier: this thread's earlier accesses stay before the syscall.
   compiler_fence(std::memory_order_seq_cst);
   const long rc = sys_membarrier(MEMBARRIER_CMD_PRIVATE_EXPEDITED);
+  // ORDERING: (M5) compiler barrier: this thread's later accesses stay after the syscall.
   compiler_fence(std::memory_order_seq_cst);
   // Cannot fail once registered (only EINVAL/EPERM, both excluded by the probe and
   // registration); a failure would silently break every light fence, so check always.

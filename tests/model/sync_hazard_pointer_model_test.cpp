@@ -78,7 +78,7 @@ void reader_against_writer(int replacements, Reader reader) {
 
 /// One reader against a writer that unlinks the object, retires it and immediately scans
 /// (cleanup): the scan must see the reader's hazard pointer or the reader must see the
-/// unlink (the asymmetric fence pair (P2)/(S1)).
+/// unlink (the asymmetric fence pair (P2)/(H20)).
 TEST(hazard_pointer_model, reader_never_sees_reclaimed_object) {
   expect_pass([] {
     hazard_pointer_domain dom;  // destroyed last: reclaims anything still retired
@@ -132,7 +132,7 @@ TEST(hazard_pointer_model, protection_held_across_reads_and_record_reuse) {
   });
 }
 
-/// protect()'s fast path (P5): re-protecting the pointer the record already holds skips the
+/// protect()'s fast path: re-protecting the pointer the record already holds skips the
 /// store and the fence. The reader protects twice, reading after each, while the writer
 /// replaces the object twice, retiring and scanning after each: the second protect either
 /// returns the same object (still protected since the first, so not reclaimed) or a newer one,

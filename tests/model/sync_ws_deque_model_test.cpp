@@ -1,6 +1,6 @@
 // SPDX-License-Identifier: Apache-2.0
 // Model tests of sync::ws_deque (Chase-Lev) under ferrite::check: the owner's pop races the
-// thieves' steals for the last element (the seq_cst fence pair (F1)/(F2) and the CAS on top),
+// thieves' steals for the last element (the seq_cst fence pair (D6)/(D12) and the CAS on top),
 // and every element is taken exactly once, by the owner or by one thief; the owner's growth
 // of the ring races a thief holding the old ring; boxed elements are freed exactly once (the
 // checker reports leaks and double frees).
@@ -111,7 +111,7 @@ TEST(ws_deque_model, two_thieves_and_owner) {
 }
 
 /// The owner pushes while a thief steals: a thief that reads the new bottom sees the slot
-/// written before it ((D3) release / (D8) acquire), never an unwritten slot.
+/// written before it ((D3) release / (D13) acquire), never an unwritten slot.
 TEST(ws_deque_model, push_vs_steal) {
   expect_pass([] {
     ws_deque<int> d(2);

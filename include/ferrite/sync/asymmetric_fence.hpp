@@ -8,6 +8,24 @@
 // The mode is chosen once per process; where the kernel lacks membarrier both sides are real
 // seq_cst fences. Under ThreadSanitizer and the model checker both sides are always real
 // seq_cst fences, since neither understands membarrier.
+//
+// Orderings: every atomic operation has one label, numbered in reading order: (A1)-(A7) here,
+// (M1)-(M5) in src/sync/asymmetric_fence.cpp.
+//  (A1) seq_cst fence (light side, TSan/checker builds): pairs with the heavy side's (A5).
+//  (A2) relaxed load of the mode word (light side): written once by the CAS (M3), never
+//       changed; a thread that reads 0 chooses the mode itself before fencing.
+//  (A3) seq_cst fence (light side, symmetric mode): pairs with the heavy side's (A7).
+//  (A4) compiler barrier (light side, membarrier mode): pairs with the membarrier between
+//       (M4) and (M5), which runs a full barrier on this CPU before or after it.
+//  (A5) seq_cst fence (heavy side, TSan/checker builds): pairs with (A1).
+//  (A6) acquire load of the mode word (heavy side): synchronizes-with the release CAS (M3),
+//       so a thread that sees membarrier mode also sees the registration.
+//  (A7) seq_cst fence (heavy side, symmetric mode): pairs with (A3).
+//  (M1) seq_cst fence (membarrier_heavy_fence in TSan/checker builds): as (A5).
+//  (M2) acquire load of the mode word (init): synchronizes-with the CAS (M3) of the chooser.
+//  (M3) release CAS of the mode word (init): read by (A6, M2); (A2) needs no synchronization.
+//  (M4) compiler barrier before the membarrier syscall: keeps this thread's accesses before it.
+//  (M5) compiler barrier after the syscall: keeps this thread's later accesses after it.
 #pragma once
 
 #include "ferrite/core/atomic.hpp"
@@ -60,23 +78,24 @@ FERRITE_COLD void membarrier_heavy_fence() noexcept;
 /// Progress: wait-free.
 FERRITE_ALWAYS_INLINE void asymmetric_light_fence() noexcept {
 #if FERRITE_TSAN || FERRITE_CHECK
-  // ORDERING: neither TSan nor the model checker understands membarrier: a real seq_cst
-  // fence here, paired with the real seq_cst fence of asymmetric_heavy_fence().
+  // ORDERING: (A1) neither TSan nor the model checker understands membarrier: a real seq_cst
+  // fence here, paired with the real seq_cst fence (A5) of asymmetric_heavy_fence().
   fence(std::memory_order_seq_cst);
 #else
-  // ORDERING: (F1) relaxed; the word is written once (F2 in init_asymmetric_fence) and never
+  // ORDERING: (A2) relaxed; the word is written once (M3 in init_asymmetric_fence) and never
   // changes afterwards. A thread that still reads 0 chooses the mode itself before fencing,
   // so every light fence runs in the same mode as every heavy fence.
   const unsigned char mode = detail::asymmetric_fence_mode_word.load(std::memory_order_relaxed);
   if (mode != static_cast<unsigned char>(asymmetric_fence_mode::membarrier)) [[unlikely]] {
     if (detail::init_asymmetric_fence() != asymmetric_fence_mode::membarrier) {
-      // ORDERING: symmetric mode: pairs with the seq_cst fence in asymmetric_heavy_fence().
+      // ORDERING: (A3) symmetric mode: pairs with the seq_cst fence (A7) in
+      // asymmetric_heavy_fence().
       fence(std::memory_order_seq_cst);
     }
   }
-  // Membarrier mode: the heavy side's membarrier runs a full barrier on this CPU at some
-  // point of this thread's execution; the compiler barrier keeps program order around the
-  // light fence so that point falls either before or after it, never across it.
+  // ORDERING: (A4) membarrier mode: the heavy side's membarrier runs a full barrier on this CPU
+  // at some point of this thread's execution; this compiler barrier keeps program order around
+  // the light fence so that point falls either before or after it, never across it.
   compiler_fence(std::memory_order_seq_cst);
 #endif
 }
@@ -89,17 +108,19 @@ FERRITE_ALWAYS_INLINE void asymmetric_light_fence() noexcept {
 /// Progress: wait-free in symmetric mode; a system call (bounded, non-blocking) otherwise.
 FERRITE_ALWAYS_INLINE void asymmetric_heavy_fence() noexcept {
 #if FERRITE_TSAN || FERRITE_CHECK
-  // ORDERING: pairs with the seq_cst fence of asymmetric_light_fence() (symmetric here).
+  // ORDERING: (A5) pairs with the seq_cst fence (A1) of asymmetric_light_fence() (symmetric
+  // here).
   fence(std::memory_order_seq_cst);
 #else
-  // ORDERING: (F3) acquire; pairs with the release CAS (F2) in init_asymmetric_fence, so a
+  // ORDERING: (A6) acquire; pairs with the release CAS (M3) in init_asymmetric_fence, so a
   // thread that sees "membarrier" also sees the registration that made the syscall legal.
   const unsigned char mode = detail::asymmetric_fence_mode_word.load(std::memory_order_acquire);
   if (mode == static_cast<unsigned char>(asymmetric_fence_mode::membarrier) ||
       detail::init_asymmetric_fence() == asymmetric_fence_mode::membarrier) {
     detail::membarrier_heavy_fence();
   } else {
-    // ORDERING: symmetric mode: pairs with the seq_cst fence in asymmetric_light_fence().
+    // ORDERING: (A7) symmetric mode: pairs with the seq_cst fence (A3) in
+    // asymmetric_light_fence().
     fence(std::memory_order_seq_cst);
   }
 #endif

@@ -164,10 +164,7 @@ struct alignas(cache_line_size) participant {
   epoch::collector* owner_ = nullptr;  // immutable
 
   /// True while a guard of this participant is alive (owner only).
-  [[nodiscard]] bool pinned() const noexcept {
-    // ORDERING: (E0) relaxed; the owner reads its own last store (E2)/(E13) (coherence).
-    return (epoch_.load(std::memory_order_relaxed) & 1) != 0;
-  }
+  [[nodiscard]] bool pinned() const noexcept;
   /// Pins in `owner` (== *owner_; passed so that the default collector's address is a
   /// constant in the caller).
   FERRITE_ALWAYS_INLINE void pin(epoch::collector& owner) noexcept;

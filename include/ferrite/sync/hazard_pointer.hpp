@@ -248,12 +248,12 @@ class hazard_pointer {
   template <class T>
   [[nodiscard]] T* protect(const atomic<T*>& src) noexcept {
     FERRITE_DEBUG_ASSERT(!empty(), "hazard_pointer: protect on an empty hazard pointer");
-    // ORDERING: (P0) acquire; pairs with the release store or CAS that published `ptr` into
+    // ORDERING: (P1) acquire; pairs with the release store or CAS that published `ptr` into
     // `src`. On the slow path it is only a guess, validated by (P3) in try_protect.
     T* ptr = src.load(std::memory_order_acquire);
-    // Already protected (P5): the record has held this address continuously since a protect
-    // that validated it, so every scan since then has seen it and the object at `ptr` cannot
-    // have been reclaimed (nor another allocated at its address); `src` holding it now means
+    // Already protected (the fast path): the record has held this address continuously since a
+    // protect that validated it, so every scan since then has seen it and the object at `ptr`
+    // cannot have been reclaimed (nor another allocated at its address); `src` holding it now means
     // it is still that live object. No store, no fence, no re-validation needed. (A null
     // `src` with a cleared record returns here too: nothing to protect, nothing to replace.)
     // `held_` is this object's copy of what the record holds (only this object writes it).
@@ -317,10 +317,11 @@ class hazard_pointer {
   template <class T>
   bool try_protect_unchecked(T*& ptr, const atomic<T*>& src) noexcept {
     T* const old = ptr;
-    publish(to_key(old));  // (P1)
+    publish(to_key(old));  // (P4)
     // ORDERING: (P2) light half of the asymmetric seq_cst fence pair; pairs with the heavy
-    // fence (S1) in hazard_pointer_domain::reclaim_unprotected. Either the scanner's load (S2)
-    // sees the store (P1), or the load (P3) below sees the unlink the scanner's retire followed.
+    // fence (H20) in hazard_pointer_domain::reclaim_unprotected. Either the scanner's load
+    // (H22) sees the store (P4), or the load (P3) below sees the unlink the scanner's retire
+    // followed.
     asymmetric_light_fence();
     // ORDERING: (P3) acquire; pairs with the release store or CAS that published `ptr` into
     // `src`, so the object's fields are visible once validated.
@@ -334,13 +335,13 @@ class hazard_pointer {
 
   // The record's pointer is written only through these two (with held_, its copy).
   void publish(const void* key) noexcept {
-    // ORDERING: (P1) release; pairs with the scanner's acquire load (S2): everything this
+    // ORDERING: (P4) release; pairs with the scanner's acquire load (H22): everything this
     // thread did with the previously protected object happens-before a scan that sees this.
     rec_->ptr_.store(key, std::memory_order_release);
     held_ = key;
   }
   void clear() noexcept {
-    // ORDERING: (P4) release; pairs with the scanner's acquire load (S2): the reads of the
+    // ORDERING: (P5) release; pairs with the scanner's acquire load (H22): the reads of the
     // object that was protected happen-before its reclamation.
     rec_->ptr_.store(nullptr, std::memory_order_release);
     held_ = nullptr;
@@ -349,8 +350,8 @@ class hazard_pointer {
   void reset_record() noexcept;
 
   detail::hp_record* rec_ = nullptr;
-  // The address rec_->ptr_ holds (P1, P4 keep them equal): protect's fast path (P5) compares
-  // with this copy instead of loading the record.
+  // The address rec_->ptr_ holds (publish and clear keep them equal): protect's fast path
+  // compares with this copy instead of loading the record.
   const void* held_ = nullptr;
 };
 

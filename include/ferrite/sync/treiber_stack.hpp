@@ -17,6 +17,17 @@
 // When not to use it: one hot head word means every push and pop of every thread contends on
 // one cache line; for producer/consumer traffic a queue (mpmc_queue) scales better, and for
 // per-thread pools of objects a thread-local free list avoids the sharing altogether.
+//
+// Orderings: every atomic operation has one label, numbered in reading order (with
+// hazard_reclaim the pop's load is protect()'s, (P1)-(P3) in hazard_pointer.hpp).
+//  (T1) acquire load of the head (epoch_reclaim's protect): synchronizes-with the release CAS
+//       (T4) of the push that published the node, through the release sequence of the CASes
+//       (T4, T6) on the head.
+//  (T2) relaxed load of the head (destructor): every operation happens-before it (caller).
+//  (T3) relaxed load of the head (push): only the CAS's first guess, validated by (T4).
+//  (T4) release CAS of the head (push): read by the poppers' acquire loads (T1 or P1/P3).
+//  (T5) relaxed load of the head (empty): a snapshot, nothing is read through it.
+//  (T6) relaxed CAS of the head (pop): decides the winner; the node was acquired by (T1).
 #pragma once
 
 #include <concepts>
@@ -78,7 +89,7 @@ struct epoch_reclaim {
     reader() : guard_(epoch::pin()) {}
     template <class Node>
     Node* protect(const atomic<Node*>& src) noexcept {
-      // ORDERING: (T1) acquire; pairs with the release CAS (T2) of the push that published the
+      // ORDERING: (T1) acquire; pairs with the release CAS (T4) of the push that published the
       // node (or any store that did), so its fields are visible. The pin keeps it alive.
       return src.load(std::memory_order_acquire);
     }
@@ -146,7 +157,7 @@ class treiber_stack {
   /// Deletes the remaining nodes (and their values). Popped nodes belong to the reclaimer.
   /// Preconditions: no other thread uses the stack. O(size).
   ~treiber_stack() {
-    // ORDERING: (T4) relaxed; the caller guarantees every push (T2) happens-before this.
+    // ORDERING: (T2) relaxed; the caller guarantees every push (T4) happens-before this.
     node* n = head_->load(std::memory_order_relaxed);
     while (n != nullptr) {
       node* const next = n->next_;
@@ -181,11 +192,11 @@ class treiber_stack {
   template <class... Args>
   void emplace(Args&&... args) {
     node* const n = new node(std::forward<Args>(args)...);
-    // ORDERING: (T0) relaxed; only a guess for the CAS (T2), which validates it.
+    // ORDERING: (T3) relaxed; only a guess for the CAS (T4), which validates it.
     n->next_ = head_->load(std::memory_order_relaxed);
     backoff b;
-    // ORDERING: (T2) release CAS; pairs with the acquire loads (T1) of poppers: they see the
-    // node's value and next_. Failure relaxed: the fresh head is only a new guess.
+    // ORDERING: (T4) release CAS; pairs with the acquire loads (T1, P1/P3) of poppers: they
+    // see the node's value and next_. Failure relaxed: the fresh head is only a new guess.
     while (!head_->compare_exchange_weak(n->next_, n, std::memory_order_release,
                                          std::memory_order_relaxed)) {
       b.spin();
@@ -214,7 +225,7 @@ class treiber_stack {
 
   /// True when the stack was empty at the moment of the load. Progress: wait-free.
   [[nodiscard]] bool empty() const noexcept {
-    // ORDERING: (T5) relaxed; a snapshot of (T2)/(T3), nothing is read through it.
+    // ORDERING: (T5) relaxed; a snapshot of (T4)/(T6), nothing is read through it.
     return head_->load(std::memory_order_relaxed) == nullptr;
   }
 
@@ -226,15 +237,15 @@ class treiber_stack {
     typename Reclaim::reader r;
     backoff b;
     for (;;) {
-      // (T1) acquire load inside the reader (see the policies).
+      // The acquire load is the reader's: (T1), or protect()'s (P1)/(P3) for hazard_reclaim.
       node* const n = r.protect(*head_);
       if (n == nullptr) return false;
       // SAFETY: `n` is protected by `r`, so it is not reclaimed even if another thread pops
-      // it now; next_ is immutable after the push (T2) that published it.
+      // it now; next_ is immutable after the push (T4) that published it.
       node* const next = n->next_;
       node* expected = n;
-      // ORDERING: (T3) relaxed CAS; atomicity decides the winner, and the value was already
-      // acquired by (T1) from the release sequence of pushes (T2) and pops (T3) on the head.
+      // ORDERING: (T6) relaxed CAS; atomicity decides the winner, and the value was already
+      // acquired by (T1) from the release sequence of pushes (T4) and pops (T6) on the head.
       if (head_->compare_exchange_weak(expected, next, std::memory_order_relaxed,
                                        std::memory_order_relaxed)) {
         // SAFETY: winning the CAS made this thread the node's only owner of value_; other
@@ -258,7 +269,7 @@ class treiber_stack {
     static void operator delete(void* p) noexcept { detail::node_cache<node>::deallocate(p); }
     // Written by the popper that wins the CAS on this node, read by nobody else.
     cell<T> value_;
-    // Written before the node is published (T2), immutable afterwards.
+    // Written before the node is published (T4), immutable afterwards.
     node* next_ = nullptr;
   };
 

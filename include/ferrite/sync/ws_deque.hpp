@@ -96,23 +96,24 @@ class steal_result {
 /// steal and a check that the buffer did not change; growth is rare enough in a
 /// scheduler (it stops at the peak number of queued tasks) that keeping them is cheaper.
 ///
-/// Orderings, numbered as in the ORDERING comments (the paper's C11 code, same order):
+/// Orderings, numbered as in the ORDERING comments of ws_deque_impl.hpp (reading order, which
+/// is the paper's C11 code's order; the table of pairs is at the top of that file):
 /// ```
 ///   push (owner)                   pop (owner)                     steal (any thread)
-///   (D1) b = bottom (relaxed)      (D4) b = bottom - 1 (relaxed)   (D7) t = top (acquire)
-///   (D2) t = top (acquire)*        (D5) bottom = b (release)       (F2) fence(seq_cst)
-///        grow if full: (D11)       (F1) fence(seq_cst)             (D8) b = bottom (acquire)
-///        slot[b] = x (relaxed)     (D6) t = top (relaxed)               empty if t >= b
-///   (D3) bottom = b + 1 (release)       t > b: empty, (D10) restore (D9) ring (acquire)
-///                                       t == b: (D12) CAS top        x = slot[t] (relaxed)
-///                                       seq_cst, (D10) restore      (D13) CAS top t -> t+1
+///   (D1) b = bottom (relaxed)      (D4) b = bottom - 1 (relaxed)   (D11) t = top (acquire)
+///   (D2) t = top (acquire)*        (D5) bottom = b (release)       (D12) fence(seq_cst)
+///        grow if full: (D16)       (D6) fence(seq_cst)             (D13) b = bottom (acquire)
+///        slot[b] = x (relaxed)     (D7) t = top (relaxed)                empty if t >= b
+///   (D3) bottom = b + 1 (release)       t > b: empty, (D8) restore (D14) ring (acquire)
+///                                       t == b: (D9) CAS top        x = slot[t] (relaxed)
+///                                       seq_cst, (D10) restore     (D15) CAS top t -> t+1
 ///                                                                        seq_cst; retry if lost
 ///   * push reloads top only when a cached copy says the ring may be full.
 /// ```
-/// (F1)/(F2) are the store-buffering pair that keeps the owner and a thief from both taking
+/// (D6)/(D12) are the store-buffering pair that keeps the owner and a thief from both taking
 /// position b without a CAS between them. The paper's release fence before push's relaxed
 /// store of bottom is folded into a release store of bottom (D3), and pop's bottom stores
-/// (D5)/(D10) are release too: every bottom value a thief acquires then carries the writes of
+/// (D5)/(D8)/(D10) are release too: every bottom value a thief acquires then carries the writes of
 /// all pushes before it, which is what the fence gave, and ThreadSanitizer can see it (it does
 /// not model fences; crossbeam does the same in its TSan builds). On x86-64 the code is the
 /// same: every one of them is a plain store.
@@ -141,12 +142,7 @@ class ws_deque {
 
   /// An empty deque with room for next_pow2(max(capacity, 1)) elements before it first grows.
   /// Throws std::length_error above 2^40 slots, std::bad_alloc.
-  explicit ws_deque(size_type capacity = 64) {
-    ring* const first = ring::create(ring::round(capacity));
-    owner_->cached_array = first;
-    // ORDERING: relaxed: whatever hands the deque to other threads orders this store.
-    owner_->array.store(first, std::memory_order_relaxed);
-  }
+  explicit ws_deque(size_type capacity = 64);
 
   /// Destroys the elements left (boxed mode) and frees every ring.
   /// Preconditions: no thread uses the deque, and this thread happens-after every operation.
@@ -181,12 +177,7 @@ class ws_deque {
   steal_result<T> steal() noexcept;
 
   /// bottom - top, clamped at 0: exact when no operation is in flight. Any thread; wait-free.
-  [[nodiscard]] size_type size_approx() const noexcept {
-    // ORDERING: (D14) relaxed, both: an estimate; nothing is read through it.
-    const std::int64_t t = top_->load(std::memory_order_relaxed);
-    const std::int64_t b = owner_->bottom.load(std::memory_order_relaxed);
-    return b > t ? static_cast<size_type>(b - t) : 0;
-  }
+  [[nodiscard]] size_type size_approx() const noexcept;
 
   /// Whether size_approx() is 0.
   [[nodiscard]] bool empty() const noexcept { return size_approx() == 0; }

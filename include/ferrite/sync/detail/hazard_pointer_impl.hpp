@@ -3,6 +3,39 @@
 // state (record cache, retired list, thread-exit hand-off), the scan (heavy fence, hazard set,
 // partition, reclaim) and the user domains' shared retired list. Included at the bottom of
 // hazard_pointer.hpp; not a public header.
+//
+// Orderings: every atomic operation has one label, numbered in reading order: (P1)-(P5) in
+// hazard_pointer.hpp (the reader's side), (H1)-(H22) here.
+//  (P1)  acquire load of the source (protect): synchronizes-with the release store or CAS
+//        that published the pointer; on the slow path only a guess, validated by (P3).
+//  (P2)  light fence (try_protect): pairs with the heavy fence (H20); either the scan's load
+//        (H22) sees the store (P4), or the load (P3) sees the unlink that preceded the retire.
+//  (P3)  acquire load of the source (validation): as (P1).
+//  (P4)  release store of the record's pointer (publish): read by the scan's acquire load (H22).
+//  (P5)  release store of null (clear): read by (H22).
+//  (H1)  relaxed peek at the shared retired list (scan): the exchange (H18) acquires it.
+//  (H2)  release store of active_ (thread exit frees cached records): synchronizes-with the
+//        acquire CAS (H11) of the record's next owner and the destructor's load (H5).
+//  (H3)  release store of active_ (reset_record): as (H2).
+//  (H4)  acquire load of the record list (destructor): synchronizes-with the CAS (H13).
+//  (H5)  acquire load of active_ (destructor): synchronizes-with (H2, H3).
+//  (H6)  acquire exchange of the shared retired list (destructor): synchronizes-with (H17).
+//  (H7)  relaxed load of the record count (H14): sizes thresholds and tables only.
+//  (H8)  relaxed load of the shared retired count (H15, H19): decides when to scan.
+//  (H9)  acquire load of the record list (acquire_record): synchronizes-with (H13).
+//  (H10) relaxed pre-check of active_: a hint; the CAS (H11) decides.
+//  (H11) acquire CAS of active_ (take a free record): synchronizes-with (H2, H3).
+//  (H12) relaxed load of the record list head: validated by the CAS (H13).
+//  (H13) release CAS of the record list head (publish a record): read by (H4, H9, H21).
+//  (H14) relaxed increment of the record count.
+//  (H15) relaxed increment of the shared retired count, before the push (H17).
+//  (H16) relaxed load of the shared retired list head: validated by the CAS (H17).
+//  (H17) release CAS of the shared retired list head (push): synchronizes-with (H6, H18).
+//  (H18) acquire exchange of the shared retired list (take): synchronizes-with (H17).
+//  (H19) relaxed decrement of the shared retired count, after the take (H18).
+//  (H20) heavy fence (scan): pairs with the light fence (P2) of every try_protect.
+//  (H21) acquire load of the record list (scan): synchronizes-with (H13).
+//  (H22) acquire load of each record's pointer (scan): synchronizes-with (P4, P5).
 #pragma once
 
 #include <bit>
@@ -167,7 +200,7 @@ struct hp_thread {
     hp_list work{t.retired, nullptr, t.retired_count};
     t.retired = nullptr;
     t.retired_count = 0;
-    // ORDERING: (G4) relaxed peek at (G1); (G2) in take_shared acquires what is there.
+    // ORDERING: (H1) relaxed peek at (H17); (H18) in take_shared acquires what is there.
     if (domain.retired_.load(std::memory_order_relaxed) != nullptr) {
       const hp_list shared = domain.take_shared();
       if (shared.head != nullptr) {
@@ -191,7 +224,7 @@ struct hp_thread {
     hp_thread_state& t = hp_tls;
     t.exited = true;
     while (t.cached != 0) {
-      // ORDERING: (R2) release; pairs with the acquire CAS (R1) of the record's next owner.
+      // ORDERING: (H2) release; pairs with the acquire CAS (H11) of the record's next owner.
       t.cache[--t.cached]->active_.store(false, std::memory_order_release);
     }
     if (t.retired == nullptr) return;
@@ -236,31 +269,31 @@ inline hazard_pointer make_hazard_pointer(hazard_pointer_domain& domain) {
 
 inline void hazard_pointer::reset_record() noexcept {
   if (rec_ == nullptr) return;
-  clear();  // (P4): a cached or freed record protects nothing
+  clear();  // (P5): a cached or freed record protects nothing
   if constexpr (detail::hp_thread_local_state) {
     if (rec_->in_default_domain_ && detail::hp_thread::cache_push(rec_)) {
       rec_ = nullptr;
       return;
     }
   }
-  // ORDERING: (R2) release; pairs with the acquire CAS (R1) in acquire_record: our last store
+  // ORDERING: (H3) release; pairs with the acquire CAS (H11) in acquire_record: our last store
   // to ptr_ is ordered before the next owner's first.
   rec_->active_.store(false, std::memory_order_release);
   rec_ = nullptr;
 }
 
 inline hazard_pointer_domain::~hazard_pointer_domain() {
-  // ORDERING: (L2) acquire; pairs with (L1). The destructor's caller guarantees every use of
+  // ORDERING: (H4) acquire; pairs with (H13). The destructor's caller guarantees every use of
   // the domain happens-before it; the acquire loads below are for the record links.
   detail::hp_record* const records = records_.load(std::memory_order_acquire);
   for (const detail::hp_record* r = records; r != nullptr; r = r->next_) {
-    // ORDERING: (R3) acquire; pairs with (R2) of the last owner.
+    // ORDERING: (H5) acquire; pairs with (H2)/(H3) of the last owner.
     FERRITE_ASSERT(!r->active_.load(std::memory_order_acquire),
                    "hazard_pointer_domain destroyed while one of its hazard pointers is alive");
   }
   // Deleters may retire more objects to this domain: loop until the list stays empty.
   for (;;) {
-    // ORDERING: (G2) acquire exchange; pairs with the release CAS (G1) of every retire.
+    // ORDERING: (H6) acquire exchange; pairs with the release CAS (H17) of every retire.
     detail::hp_obj* obj = retired_.exchange(nullptr, std::memory_order_acquire);
     if (obj == nullptr) break;
     while (obj != nullptr) {
@@ -277,7 +310,7 @@ inline hazard_pointer_domain::~hazard_pointer_domain() {
 }
 
 inline std::size_t hazard_pointer_domain::hazard_pointer_count() const noexcept {
-  // ORDERING: (L3) relaxed; a size used for thresholds and table sizes, never to reach records.
+  // ORDERING: (H7) relaxed; a size used for thresholds and table sizes, never to reach records.
   return record_count_.load(std::memory_order_relaxed);
 }
 
@@ -287,7 +320,7 @@ inline std::size_t hazard_pointer_domain::retire_threshold() const noexcept {
 }
 
 inline std::size_t hazard_pointer_domain::shared_retired_count() const noexcept {
-  // ORDERING: (G3) relaxed; only decides when to scan.
+  // ORDERING: (H8) relaxed; only decides when to scan.
   return retired_count_.load(std::memory_order_relaxed);
 }
 
@@ -297,14 +330,15 @@ inline detail::hp_record* hazard_pointer_domain::acquire_record() {
       if (detail::hp_record* r = detail::hp_thread::cache_pop()) return r;
     }
   }
-  // ORDERING: (L2) acquire; pairs with the release CAS (L1) that published each record, so
+  // ORDERING: (H9) acquire; pairs with the release CAS (H13) that published each record, so
   // its next_ and in_default_domain_ are visible.
   for (detail::hp_record* r = records_.load(std::memory_order_acquire); r != nullptr;
        r = r->next_) {
-    // ORDERING: (R0) relaxed pre-check, a hint only: the CAS (R1) decides.
+    // ORDERING: (H10) relaxed pre-check, a hint only: the CAS (H11) decides.
     if (r->active_.load(std::memory_order_relaxed)) continue;
     bool expected = false;
-    // ORDERING: (R1) acquire CAS; pairs with the release store (R2) of the previous owner.
+    // ORDERING: (H11) acquire CAS; pairs with the release store (H2)/(H3) of the previous
+    // owner.
     if (r->active_.compare_exchange_strong(expected, true, std::memory_order_acquire,
                                            std::memory_order_relaxed)) {
       return r;
@@ -312,14 +346,15 @@ inline detail::hp_record* hazard_pointer_domain::acquire_record() {
   }
   auto* const rec = new detail::hp_record;  // active from birth
   rec->in_default_domain_ = is_default_;
-  // ORDERING: (L0) relaxed; the CAS (L1) below validates it.
+  // ORDERING: (H12) relaxed; the CAS (H13) below validates it.
   detail::hp_record* head = records_.load(std::memory_order_relaxed);
   do {
     rec->next_ = head;
-    // ORDERING: (L1) release CAS; pairs with the acquire loads (L2): walkers see next_.
+    // ORDERING: (H13) release CAS; pairs with the acquire loads (H4, H9, H21): walkers see
+    // next_.
   } while (!records_.compare_exchange_weak(head, rec, std::memory_order_release,
                                            std::memory_order_relaxed));
-  // ORDERING: (L3) relaxed; see hazard_pointer_count().
+  // ORDERING: (H14) relaxed; see hazard_pointer_count() (H7).
   record_count_.fetch_add(1, std::memory_order_relaxed);
   return rec;
 }
@@ -333,27 +368,27 @@ inline void hazard_pointer_domain::retire(detail::hp_obj* obj) noexcept {
 }
 
 inline void hazard_pointer_domain::push_shared(detail::hp_list list) noexcept {
-  // ORDERING: (G3) relaxed; counted before the push so that a scanner that takes the list
+  // ORDERING: (H15) relaxed; counted before the push so that a scanner that takes the list
   // first never subtracts more than was added.
   retired_count_.fetch_add(list.size, std::memory_order_relaxed);
-  // ORDERING: (G0) relaxed; the CAS (G1) below validates it.
+  // ORDERING: (H16) relaxed; the CAS (H17) below validates it.
   detail::hp_obj* head = retired_.load(std::memory_order_relaxed);
   do {
     list.tail->retired_next_ = head;
-    // ORDERING: (G1) release CAS; pairs with the acquire exchange (G2): the taker sees the
+    // ORDERING: (H17) release CAS; pairs with the acquire exchanges (H6, H18): the taker sees the
     // links, and every unlink that preceded the retires happens-before its scan.
   } while (!retired_.compare_exchange_weak(head, list.head, std::memory_order_release,
                                            std::memory_order_relaxed));
 }
 
 inline detail::hp_list hazard_pointer_domain::take_shared() noexcept {
-  // ORDERING: (G2) acquire exchange; pairs with the release CAS (G1) of each push.
+  // ORDERING: (H18) acquire exchange; pairs with the release CAS (H17) of each push.
   detail::hp_list list{retired_.exchange(nullptr, std::memory_order_acquire), nullptr, 0};
   for (detail::hp_obj* o = list.head; o != nullptr; o = o->retired_next_) {
     list.tail = o;
     ++list.size;
   }
-  // ORDERING: (G3) relaxed.
+  // ORDERING: (H19) relaxed; a count, see (H15).
   if (list.size != 0)
     retired_count_.fetch_add(std::size_t{0} - list.size, std::memory_order_relaxed);  // modular
   return list;
@@ -367,17 +402,18 @@ inline void hazard_pointer_domain::reclaim_shared() noexcept {
 }
 
 inline detail::hp_list hazard_pointer_domain::reclaim_unprotected(detail::hp_obj* list) noexcept {
-  // ORDERING: (S1) heavy half of the asymmetric seq_cst fence pair; pairs with the light fence
+  // ORDERING: (H20) heavy half of the asymmetric seq_cst fence pair; pairs with the light fence
   // (P2) of every try_protect. Every object in `list` was unlinked before it was retired, and
   // the retire happens-before this point; so each reader either published its hazard pointer
-  // before this fence (the loads (S2) below see it) or validates after it (and sees the unlink).
+  // before this fence (the loads (H22) below see it) or validates after it (and sees the
+  // unlink).
   asymmetric_heavy_fence();
   detail::hp_hazard_set hazards(hazard_pointer_count());
   bool complete = hazards.valid();
-  // ORDERING: (L2) acquire; pairs with (L1).
+  // ORDERING: (H21) acquire; pairs with the release CAS (H13).
   for (const detail::hp_record* r = records_.load(std::memory_order_acquire);
        complete && r != nullptr; r = r->next_) {
-    // ORDERING: (S2) acquire; pairs with the release stores (P1)/(P4): a reader's accesses to an
+    // ORDERING: (H22) acquire; pairs with the release stores (P4)/(P5): a reader's accesses to an
     // object it protected earlier happen-before the reclamation allowed by a later value.
     const void* const p = r->ptr_.load(std::memory_order_acquire);
     if (p != nullptr) complete = hazards.insert(p);

@@ -38,7 +38,7 @@ struct ws_slot {
     std::memcpy(w.data(), static_cast<const void*>(std::addressof(value)), size);
     for (std::size_t i = 0; i < word_count; ++i) {
       // ORDERING: (S1) relaxed; published by the release store of bottom (D3) that follows,
-      // or by the release store of a grown ring (D11).
+      // or by the release store of a grown ring (D16).
       words[i].store(w[i], std::memory_order_relaxed);
     }
   }
@@ -49,7 +49,7 @@ struct ws_slot {
     word_array w;
     for (std::size_t i = 0; i < word_count; ++i) {
       // ORDERING: (S2) relaxed; ordered after the slot's store (S1) by the acquire load of
-      // bottom (D8) or of the ring (D9) in steal, or by program order in the owner.
+      // bottom (D13) or of the ring (D14) in steal, or by program order in the owner.
       w[i] = words[i].load(std::memory_order_relaxed);
     }
     if constexpr (size == sizeof(word_array)) {

@@ -9,7 +9,7 @@
 //   deque/owner_burst     one thread: push 1024 elements, pop them all (LIFO), repeat
 //   deque/owner_pair      one thread: push one, pop it (the pop of the last element takes
 //                         ws_deque's slow path: the seq_cst fence and a CAS on top)
-//   deque/push_1thief     the owner pushes k_items while one thief steals them all; the run
+//   deque/push_1thief     the owner pushes items_per_run while one thief steals them all; the run
 //                         (release to join) is manual time, as in queue_bench.cpp
 // Run with --benchmark_repetitions=5 --benchmark_report_aggregates_only=true for medians.
 #include <benchmark/benchmark.h>
@@ -33,9 +33,9 @@ namespace {
 using u64 = std::uint64_t;
 
 /// Items one push_1thief run moves.
-constexpr u64 k_items = 1'000'000;
+constexpr u64 items_per_run = 1'000'000;
 /// Elements per owner_burst round.
-constexpr u64 k_burst = 1024;
+constexpr u64 burst_size = 1024;
 
 // ---- adapters: push/pop for the owner, steal for thieves -------------------------------------
 
@@ -90,12 +90,12 @@ void owner_burst(benchmark::State& state) {
   auto a = std::make_unique<A>();
   u64 sum = 0;
   for (auto _ : state) {
-    for (u64 i = 0; i < k_burst; ++i) a->push(i);
+    for (u64 i = 0; i < burst_size; ++i) a->push(i);
     u64 v = 0;
     while (a->pop(v)) sum += v;
   }
   benchmark::DoNotOptimize(sum);
-  state.SetItemsProcessed(state.iterations() * static_cast<std::int64_t>(k_burst));
+  state.SetItemsProcessed(state.iterations() * static_cast<std::int64_t>(burst_size));
 }
 
 template <class A>
@@ -112,7 +112,7 @@ void owner_pair(benchmark::State& state) {
   state.SetItemsProcessed(state.iterations());
 }
 
-/// The owner pushes 1..k_items; one thief steals until it has all of them (pausing, then
+/// The owner pushes 1..items_per_run; one thief steals until it has all of them (pausing, then
 /// yielding, on empty or retry). The thief's sum checks that nothing was lost or duplicated.
 template <class A>
 void push_1thief(benchmark::State& state) {
@@ -123,7 +123,7 @@ void push_1thief(benchmark::State& state) {
     std::thread thief([&] {
       while (!go.load(std::memory_order_acquire)) ferrite::spin_hint();
       unsigned failures = 0;
-      for (u64 got = 0; got < k_items;) {
+      for (u64 got = 0; got < items_per_run;) {
         u64 v = 0;
         if (a->steal(v)) {
           sum += v;
@@ -138,16 +138,16 @@ void push_1thief(benchmark::State& state) {
     });
     const auto start = std::chrono::steady_clock::now();
     go.store(true, std::memory_order_release);
-    for (u64 v = 1; v <= k_items; ++v) a->push(v);
+    for (u64 v = 1; v <= items_per_run; ++v) a->push(v);
     thief.join();
     const auto stop = std::chrono::steady_clock::now();
     state.SetIterationTime(std::chrono::duration<double>(stop - start).count());
-    if (sum != k_items * (k_items + 1) / 2) {
+    if (sum != items_per_run * (items_per_run + 1) / 2) {
       state.SkipWithError("items lost or duplicated");
       break;
     }
   }
-  state.SetItemsProcessed(state.iterations() * static_cast<std::int64_t>(k_items));
+  state.SetItemsProcessed(state.iterations() * static_cast<std::int64_t>(items_per_run));
 }
 
 template <class A>

@@ -65,7 +65,7 @@ void flush_times(local_handle& h, int n) {
 
 /// One reader; the writer unlinks the object, defers its delete and flushes three times
 /// (enough to run it if no reader were pinned) while the reader may be pinned on it.
-TEST(epoch_model, deferred_delete_waits_for_pinned_reader) {
+TEST(EpochModel, DeferredDeleteWaitsForPinnedReader) {
   expect_pass([] {
     collector c;  // destroyed last: runs whatever is still deferred
     int destroyed = 0;
@@ -94,7 +94,7 @@ TEST(epoch_model, deferred_delete_waits_for_pinned_reader) {
 /// flushes twice (each flush tries to advance the epoch): the delete may run only after both
 /// readers have unpinned. The handles are registered up front (the first test covers
 /// concurrent registration) and each is used by one thread only.
-TEST(epoch_model, two_readers_one_deferred_delete) {
+TEST(EpochModel, TwoReadersOneDeferredDelete) {
   expect_pass([] {
     collector c;
     int destroyed = 0;
@@ -121,7 +121,7 @@ TEST(epoch_model, two_readers_one_deferred_delete) {
 /// thread, a foreign collector, flushes twice meanwhile (running expired bags from that
 /// queue), while a reader thread is pinned twice around its read (nested pins count; only the
 /// outermost publishes its epoch).
-TEST(epoch_model, global_queue_and_nested_pin) {
+TEST(EpochModel, GlobalQueueAndNestedPin) {
   expect_pass([] {
     collector c;
     int destroyed = 0;
@@ -149,7 +149,7 @@ TEST(epoch_model, global_queue_and_nested_pin) {
 /// Control: a reader that does not pin. The writer's flushes then run the deferred delete
 /// under it, and the checker must report the use after free: the shape of the tests above
 /// can see a deferred call that runs too early.
-TEST(epoch_model, unpinned_reader_is_caught) {
+TEST(EpochModel, UnpinnedReaderIsCaught) {
   expect_failure(ferrite::check::failure_kind::use_after_free, [] {
     collector c;
     int destroyed = 0;

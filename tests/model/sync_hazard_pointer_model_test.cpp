@@ -79,7 +79,7 @@ void reader_against_writer(int replacements, Reader reader) {
 /// One reader against a writer that unlinks the object, retires it and immediately scans
 /// (cleanup): the scan must see the reader's hazard pointer or the reader must see the
 /// unlink (the asymmetric fence pair (P2)/(H20)).
-TEST(hazard_pointer_model, reader_never_sees_reclaimed_object) {
+TEST(HazardPointerModel, ReaderNeverSeesReclaimedObject) {
   expect_pass([] {
     hazard_pointer_domain dom;  // destroyed last: reclaims anything still retired
     int destroyed = 0;
@@ -97,7 +97,7 @@ TEST(hazard_pointer_model, reader_never_sees_reclaimed_object) {
 
 /// Two readers (each taking a record: concurrent record creation on the domain's push-only
 /// list) against a writer that unlinks the object, retires it and scans at once.
-TEST(hazard_pointer_model, two_readers_one_retire) {
+TEST(HazardPointerModel, TwoReadersOneRetire) {
   expect_pass([] {
     hazard_pointer_domain dom;
     int destroyed = 0;
@@ -119,7 +119,7 @@ TEST(hazard_pointer_model, two_readers_one_retire) {
 /// The reader holds its protection across two reads and re-protects after a change
 /// (try_protect's retry path), while the writer retires from a second thread: records are
 /// taken, released and reused by make_hazard_pointer in between.
-TEST(hazard_pointer_model, protection_held_across_reads_and_record_reuse) {
+TEST(HazardPointerModel, ProtectionHeldAcrossReadsAndRecordReuse) {
   reader_against_writer(1, [](hazard_pointer_domain& dom, ferrite::atomic<obj*>& src) {
     {
       hazard_pointer h = make_hazard_pointer(dom);
@@ -138,7 +138,7 @@ TEST(hazard_pointer_model, protection_held_across_reads_and_record_reuse) {
 /// returns the same object (still protected since the first, so not reclaimed) or a newer one,
 /// which the slow path protects (a fast path that trusted a record holding another address
 /// would read object 2 as the writer reclaims it).
-TEST(hazard_pointer_model, reprotect_same_pointer_keeps_it_alive) {
+TEST(HazardPointerModel, ReprotectSamePointerKeepsItAlive) {
   reader_against_writer(2, [](hazard_pointer_domain& dom, ferrite::atomic<obj*>& src) {
     hazard_pointer h = make_hazard_pointer(dom);
     const obj* p = h.protect(src);
@@ -154,7 +154,7 @@ TEST(hazard_pointer_model, reprotect_same_pointer_keeps_it_alive) {
 /// the record (held_) is cleared with the record, so the second protect takes the slow path
 /// and the writer's scan sees it (a stale copy would return the object unprotected, and the
 /// scan would reclaim it under the read: a use after free).
-TEST(hazard_pointer_model, reprotect_after_reset_publishes_again) {
+TEST(HazardPointerModel, ReprotectAfterResetPublishesAgain) {
   reader_against_writer(1, [](hazard_pointer_domain& dom, ferrite::atomic<obj*>& src) {
     hazard_pointer h = make_hazard_pointer(dom);
     FERRITE_ASSERT(h.protect(src)->read() >= 1);
@@ -169,7 +169,7 @@ TEST(hazard_pointer_model, reprotect_after_reset_publishes_again) {
 /// pointer it had without protecting again: the checker reports the destructor's write of the
 /// payload racing with the read (a data race), so the fast path's condition (the record
 /// holds the address right now) is what keeps it safe.
-TEST(hazard_pointer_model, stale_pointer_after_reset_is_caught) {
+TEST(HazardPointerModel, StalePointerAfterResetIsCaught) {
   expect_failure(ferrite::check::failure_kind::data_race, [] {
     hazard_pointer_domain dom;
     int destroyed = 0;
@@ -189,7 +189,7 @@ TEST(hazard_pointer_model, stale_pointer_after_reset_is_caught) {
 /// Control: the same reader without a hazard pointer. The scan then frees the object under
 /// the reader, and the checker must report the use after free: the shape of the tests above
 /// can see a reclamation that comes too early.
-TEST(hazard_pointer_model, unprotected_reader_is_caught) {
+TEST(HazardPointerModel, UnprotectedReaderIsCaught) {
   expect_failure(ferrite::check::failure_kind::use_after_free, [] {
     hazard_pointer_domain dom;
     int destroyed = 0;

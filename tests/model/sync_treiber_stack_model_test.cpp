@@ -130,7 +130,7 @@ void reclaim_default_domain() {
 /// Two poppers (one through try_pop(), one through try_pop(T&)) race for the top node of
 /// {1, 2} while a third thread scans the domain: a popper that loaded a node another popper
 /// then retired still reads its link safely.
-TEST(treiber_stack_model, hazard_two_poppers_and_a_scan) {
+TEST(TreiberStackModel, HazardTwoPoppersAndAScan) {
   warm_default_domain(3);
   expect_pass([] {
     ledger l;
@@ -152,7 +152,7 @@ TEST(treiber_stack_model, hazard_two_poppers_and_a_scan) {
 
 /// A pusher and a popper on a stack holding {1}: the popper gets 1 or 2, never a node the
 /// pusher has not finished publishing (its value cell would race), and the rest is LIFO.
-TEST(treiber_stack_model, hazard_push_vs_pop) {
+TEST(TreiberStackModel, HazardPushVsPop) {
   warm_default_domain(3);
   expect_pass([] {
     ledger l;
@@ -173,7 +173,7 @@ TEST(treiber_stack_model, hazard_push_vs_pop) {
 /// ABA shape: popper A loads the top node 2 and its link 1, then B pops 2 and 1 and pushes
 /// 3; A's CAS must not install the popped node 1 as the head. Hazard pointers keep node 2
 /// (A's protected node) alive, so its address cannot come back as node 3.
-TEST(treiber_stack_model, hazard_aba_shape) {
+TEST(TreiberStackModel, HazardAbaShape) {
   warm_default_domain(3);
   expect_pass([] {
     ledger l;
@@ -210,7 +210,7 @@ using epoch_stack = treiber_stack<int, collector_reclaim>;
 /// A popper loads the only node (pinned) and may lose the CAS to the main thread, which pops
 /// it, defers its delete and flushes twice (enough to run it if nobody were pinned): the
 /// loser still reads the node's link after that, so the delete must wait for its unpin.
-TEST(treiber_stack_model, epoch_popper_vs_pop_and_reclaim) {
+TEST(TreiberStackModel, EpochPopperVsPopAndReclaim) {
   expect_pass([] {
     collector c;  // destroyed last: runs whatever is still deferred
     collector_reclaim::current = &c;
@@ -230,7 +230,7 @@ TEST(treiber_stack_model, epoch_popper_vs_pop_and_reclaim) {
 
 /// Two poppers race for the top node of {1, 2} (each registering, pinning, retiring into
 /// its own bag); the nodes are reclaimed by the flushes after the join.
-TEST(treiber_stack_model, epoch_two_poppers) {
+TEST(TreiberStackModel, EpochTwoPoppers) {
   expect_pass([] {
     collector c;
     collector_reclaim::current = &c;

@@ -60,7 +60,7 @@ void pop_all(ws_deque<T>& d, ledger& l) {
 
 /// The classic race: one element, the owner pops it while a thief steals it. Exactly one of
 /// them gets it (both through the CAS on top when t == b).
-TEST(ws_deque_model, owner_pop_vs_steal_last_element) {
+TEST(WsDequeModel, OwnerPopVsStealLastElement) {
   expect_pass([] {
     ws_deque<int> d(1);
     ledger l;
@@ -75,7 +75,7 @@ TEST(ws_deque_model, owner_pop_vs_steal_last_element) {
 
 /// Two elements: the owner's pop of the bottom one needs no CAS (t < b) and must not collide
 /// with a thief taking the top one, whatever stale bottom the thief reads (the fence pair).
-TEST(ws_deque_model, owner_pop_vs_steal_two_elements) {
+TEST(WsDequeModel, OwnerPopVsStealTwoElements) {
   expect_pass([] {
     ws_deque<int> d(2);
     ledger l;
@@ -94,7 +94,7 @@ TEST(ws_deque_model, owner_pop_vs_steal_two_elements) {
 
 /// Two thieves and the owner over two elements: thieves race each other on the CAS (one
 /// gets `retry`), and the owner pops.
-TEST(ws_deque_model, two_thieves_and_owner) {
+TEST(WsDequeModel, TwoThievesAndOwner) {
   expect_pass([] {
     ws_deque<int> d(2);
     ledger l;
@@ -112,7 +112,7 @@ TEST(ws_deque_model, two_thieves_and_owner) {
 
 /// The owner pushes while a thief steals: a thief that reads the new bottom sees the slot
 /// written before it ((D3) release / (D13) acquire), never an unwritten slot.
-TEST(ws_deque_model, push_vs_steal) {
+TEST(WsDequeModel, PushVsSteal) {
   expect_pass([] {
     ws_deque<int> d(2);
     ledger l;
@@ -131,7 +131,7 @@ TEST(ws_deque_model, push_vs_steal) {
 /// Growth: the ring of 1 holds element 1; the owner pushes 2 (grows to 2) and 3 (grows to 4)
 /// while a thief steals, possibly through an outgrown ring. Elements are boxed
 /// (unique_ptr): a box taken twice is a double free, one never taken or freed a leak.
-TEST(ws_deque_model, growth_vs_steal_boxed) {
+TEST(WsDequeModel, GrowthVsStealBoxed) {
   expect_pass([] {
     ws_deque<std::unique_ptr<int>> d(1);
     ledger l;
@@ -150,7 +150,7 @@ TEST(ws_deque_model, growth_vs_steal_boxed) {
 }
 
 /// Boxed elements left in the deque are freed by its destructor exactly once.
-TEST(ws_deque_model, boxed_leftovers_destroyed_once) {
+TEST(WsDequeModel, BoxedLeftoversDestroyedOnce) {
   expect_pass([] {
     ws_deque<std::unique_ptr<int>> d(2);
     ledger l;

@@ -28,11 +28,11 @@ using ferrite::sync::epoch::default_collector;
 using ferrite::sync::epoch::guard;
 using ferrite::sync::epoch::local_handle;
 
+using ferrite_test::alive_magic;
 using ferrite_test::counters;
-using ferrite_test::k_alive;
-using ferrite_test::k_dead;
-using ferrite_test::k_scale;
+using ferrite_test::dead_magic;
 using ferrite_test::outstanding;
+using ferrite_test::stress_scale;
 
 struct tracked {
   tracked(counters& counts, std::uint64_t v) : c(&counts), value(v) {
@@ -41,12 +41,12 @@ struct tracked {
   tracked(const tracked&) = delete;
   tracked& operator=(const tracked&) = delete;
   ~tracked() {
-    EXPECT_EQ(magic, k_alive) << "double reclaim";
-    magic = k_dead;  // poisoned on free: a reader that sees it read a reclaimed object
+    EXPECT_EQ(magic, alive_magic) << "double reclaim";
+    magic = dead_magic;  // poisoned on free: a reader that sees it read a reclaimed object
     c->deleted.fetch_add(1, std::memory_order_relaxed);
   }
   counters* c;
-  std::uint64_t magic = k_alive;
+  std::uint64_t magic = alive_magic;
   std::uint64_t value;
 };
 
@@ -242,7 +242,7 @@ TEST(Epoch, GarbageIsBoundedWithoutStalls) {
   {
     local_handle h = c.register_thread();
     std::uint64_t peak = 0;
-    for (int i = 0; i < 20000 * k_scale; ++i) {
+    for (int i = 0; i < 20000 * stress_scale; ++i) {
       guard g = h.pin();
       g.defer_delete(new tracked(n, 0));
       peak = std::max(peak, outstanding(n));
@@ -268,7 +268,7 @@ TEST(Epoch, ThreadExitSealsItsBag) {
 // collector, however often others flush; when it unpins, the garbage drains.
 TEST(Epoch, StalledPinnedThreadBlocksReclamationUntilItUnpins) {
   // 80 bags: more than a thread keeps locally (64), so some spill to the global queue too.
-  constexpr int k_stalled_objects = 64 * 80;
+  constexpr int stalled_objects = 64 * 80;
   counters n;
   collector c;
   atomic<int> stage{0};  // 1: A is pinned; 2: B asks A to unpin; 3: A unpinned
@@ -287,11 +287,11 @@ TEST(Epoch, StalledPinnedThreadBlocksReclamationUntilItUnpins) {
   local_handle hb = c.register_thread();
   {
     guard g = hb.pin();
-    for (int i = 0; i < k_stalled_objects; ++i) g.defer_delete(new tracked(n, 0));
+    for (int i = 0; i < stalled_objects; ++i) g.defer_delete(new tracked(n, 0));
   }
   const std::uint64_t stalled_epoch = c.epoch();
   for (int i = 0; i < 200; ++i) hb.pin().flush();
-  EXPECT_EQ(outstanding(n), std::uint64_t{k_stalled_objects})
+  EXPECT_EQ(outstanding(n), std::uint64_t{stalled_objects})
       << "freed while a thread pinned before the retire is pinned";
   EXPECT_LE(c.epoch(), stalled_epoch + 1);  // the epoch itself is stuck
 
@@ -306,25 +306,25 @@ TEST(Epoch, StalledPinnedThreadBlocksReclamationUntilItUnpins) {
 // Readers pin and check the magic of the object in a slot; writers swap in a new object and
 // defer the old one's deletion. Exactly once, never while pinned, nothing left at the end.
 void reader_writer_stress(collector& c, counters& n, bool implicit_handles) {
-  constexpr int k_slots = 4;
-  constexpr int k_threads = 6;  // oversubscribes 2 cores
-  const int ops = 20000 * k_scale;
-  atomic<tracked*> slots[k_slots];
+  constexpr int slot_count = 4;
+  constexpr int thread_count = 6;  // oversubscribes 2 cores
+  const int ops = 20000 * stress_scale;
+  atomic<tracked*> slots[slot_count];
   for (auto& s : slots) s.store(new tracked(n, 0), std::memory_order_relaxed);
   atomic<std::uint64_t> bad_reads{0};
   std::vector<ferrite::thread> threads;
-  threads.reserve(k_threads);
-  for (int t = 0; t < k_threads; ++t) {
+  threads.reserve(thread_count);
+  for (int t = 0; t < thread_count; ++t) {
     threads.emplace_back([&, t] {
       local_handle h;
       if (!implicit_handles) h = c.register_thread();
       auto pin = [&] { return implicit_handles ? ferrite::sync::epoch::pin() : h.pin(); };
       for (int i = 0; i < ops; ++i) {
-        atomic<tracked*>& slot = slots[(i + t) % k_slots];
+        atomic<tracked*>& slot = slots[(i + t) % slot_count];
         guard g = pin();
         if (t % 2 == 0) {  // reader
           const tracked* p = slot.load(std::memory_order_acquire);
-          if (p->magic != k_alive) bad_reads.fetch_add(1, std::memory_order_relaxed);
+          if (p->magic != alive_magic) bad_reads.fetch_add(1, std::memory_order_relaxed);
         } else {  // writer
           tracked* old = slot.exchange(new tracked(n, static_cast<std::uint64_t>(i)),
                                        std::memory_order_acq_rel);

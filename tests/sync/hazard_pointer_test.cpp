@@ -30,11 +30,11 @@ using ferrite::sync::hazard_pointer_domain;
 using ferrite::sync::hazard_pointer_obj_base;
 using ferrite::sync::make_hazard_pointer;
 
+using ferrite_test::alive_magic;
 using ferrite_test::counters;
-using ferrite_test::k_alive;
-using ferrite_test::k_dead;
-using ferrite_test::k_scale;
+using ferrite_test::dead_magic;
 using ferrite_test::outstanding;
+using ferrite_test::stress_scale;
 
 struct tracked;
 
@@ -48,13 +48,13 @@ struct tracked : hazard_pointer_obj_base<tracked, tracked_deleter> {
   explicit tracked(counters& c, std::uint64_t v) : value(v) {
     c.created.fetch_add(1, std::memory_order_relaxed);
   }
-  std::uint64_t magic = k_alive;
+  std::uint64_t magic = alive_magic;
   std::uint64_t value;
 };
 
 void tracked_deleter::operator()(tracked* p) const noexcept {
-  EXPECT_EQ(p->magic, k_alive) << "double reclaim";
-  p->magic = k_dead;
+  EXPECT_EQ(p->magic, alive_magic) << "double reclaim";
+  p->magic = dead_magic;
   c->deleted.fetch_add(1, std::memory_order_relaxed);
   delete p;
 }
@@ -209,7 +209,7 @@ TEST(HazardPointer, ProtectedObjectIsNotReclaimed) {
     for (int i = 0; i < 1000; ++i) (new tracked(c, 0))->retire(domain, tracked_deleter{&c});
     domain.cleanup();
     EXPECT_EQ(outstanding(c), 1U);
-    EXPECT_EQ(keep->magic, k_alive);  // still readable: protected
+    EXPECT_EQ(keep->magic, alive_magic);  // still readable: protected
     EXPECT_EQ(keep->value, 7U);
     h.reset_protection();
     domain.cleanup();
@@ -243,7 +243,7 @@ TEST(HazardPointer, ReprotectAfterSwapAndMovePublishes) {
     src_a.store(nullptr, std::memory_order_release);
     a->retire(domain, tracked_deleter{&c});
     domain.cleanup();
-    EXPECT_EQ(a->magic, k_alive);  // protected by h3
+    EXPECT_EQ(a->magic, alive_magic);  // protected by h3
     EXPECT_EQ(outstanding(c), 2U);
     h3.reset_protection();
     domain.cleanup();
@@ -296,7 +296,7 @@ TEST(HazardPointer, DefaultDomainHonoursProtection) {
   for (int i = 0; i < 500; ++i) (new tracked(c, 0))->retire(tracked_deleter{&c});
   hazard_pointer_default_domain().cleanup();
   EXPECT_EQ(outstanding(c), 1U);
-  EXPECT_EQ(keep->magic, k_alive);
+  EXPECT_EQ(keep->magic, alive_magic);
   h = hazard_pointer();  // releases the record (to this thread's cache)
   hazard_pointer_default_domain().cleanup();
   EXPECT_EQ(outstanding(c), 0U);
@@ -351,22 +351,22 @@ TEST(HazardPointerDeathTest, DomainDestroyedWhileHeldAsserts) {
 // magic), never while protected (readers check it), and all by the domain's destruction.
 template <class RetireTo>
 void reader_writer_stress(RetireTo retire_to, hazard_pointer_domain& domain, counters& c) {
-  constexpr int k_slots = 4;
-  constexpr int k_threads = 6;  // oversubscribes 2 cores
-  const int ops = 20000 * k_scale;
-  atomic<tracked*> slots[k_slots];
+  constexpr int slot_count = 4;
+  constexpr int thread_count = 6;  // oversubscribes 2 cores
+  const int ops = 20000 * stress_scale;
+  atomic<tracked*> slots[slot_count];
   for (auto& s : slots) s.store(new tracked(c, 0), std::memory_order_relaxed);
   atomic<std::uint64_t> bad_reads{0};
   std::vector<ferrite::thread> threads;
-  threads.reserve(k_threads);
-  for (int t = 0; t < k_threads; ++t) {
+  threads.reserve(thread_count);
+  for (int t = 0; t < thread_count; ++t) {
     threads.emplace_back([&, t] {
       hazard_pointer h = make_hazard_pointer(domain);
       for (int i = 0; i < ops; ++i) {
-        atomic<tracked*>& slot = slots[(i + t) % k_slots];
+        atomic<tracked*>& slot = slots[(i + t) % slot_count];
         if (t % 2 == 0) {  // reader
           const tracked* p = h.protect(slot);
-          if (p->magic != k_alive) bad_reads.fetch_add(1, std::memory_order_relaxed);
+          if (p->magic != alive_magic) bad_reads.fetch_add(1, std::memory_order_relaxed);
           h.reset_protection();
         } else {  // writer
           tracked* old = slot.exchange(new tracked(c, static_cast<std::uint64_t>(i)),

@@ -10,13 +10,14 @@
 namespace ferrite_test {
 
 #if FERRITE_TSAN
-inline constexpr int k_scale = 8;  // TSan runs about 10x slower: keep each test well under 10 s
+// TSan runs about 10x slower: keep each test well under 10 s.
+inline constexpr int stress_scale = 8;
 #else
-inline constexpr int k_scale = 32;
+inline constexpr int stress_scale = 32;
 #endif
 
-inline constexpr std::uint64_t k_alive = 0xA11CEA11CEA11CE5ULL;
-inline constexpr std::uint64_t k_dead = 0xDEADDEADDEADDEADULL;
+inline constexpr std::uint64_t alive_magic = 0xA11CEA11CEA11CE5ULL;
+inline constexpr std::uint64_t dead_magic = 0xDEADDEADDEADDEADULL;
 
 /// Counts creations and deleter calls of one test.
 struct counters {

@@ -24,9 +24,10 @@ using ferrite::sync::hazard_reclaim;
 using ferrite::sync::treiber_stack;
 
 #if FERRITE_TSAN
-constexpr int k_scale = 12;  // TSan runs about 10x slower: keep each test well under 10 s
+// TSan runs about 10x slower: keep each test well under 10 s.
+constexpr int stress_scale = 12;
 #else
-constexpr int k_scale = 40;
+constexpr int stress_scale = 40;
 #endif
 
 static_assert(ferrite::sync::reclaimer<hazard_reclaim>);
@@ -158,9 +159,9 @@ TYPED_TEST(TreiberStack, DestructorFreesRemainingElements) {
 // Each thread pushes items tagged with its id and pops as many times as it pushed; popped
 // items are counted per item. After the join the rest is drained: every item exactly once.
 TYPED_TEST(TreiberStack, ConcurrentPushPopDeliversEachItemOnce) {
-  constexpr int k_threads = 6;  // oversubscribes 2 cores
-  const int per_thread = 5000 * k_scale;
-  std::vector<atomic<std::uint8_t>> seen(static_cast<std::size_t>(k_threads * per_thread));
+  constexpr int thread_count = 6;  // oversubscribes 2 cores
+  const int per_thread = 5000 * stress_scale;
+  std::vector<atomic<std::uint8_t>> seen(static_cast<std::size_t>(thread_count * per_thread));
   atomic<std::uint64_t> duplicates{0};
   auto record = [&](std::uint32_t item) {
     if (seen[item].fetch_add(1, std::memory_order_relaxed) != 0) {
@@ -170,8 +171,8 @@ TYPED_TEST(TreiberStack, ConcurrentPushPopDeliversEachItemOnce) {
   {
     treiber_stack<std::uint32_t, TypeParam> s;
     std::vector<ferrite::thread> threads;
-    threads.reserve(k_threads);
-    for (int t = 0; t < k_threads; ++t) {
+    threads.reserve(thread_count);
+    for (int t = 0; t < thread_count; ++t) {
       threads.emplace_back([&, t] {
         for (int i = 0; i < per_thread; ++i) {
           s.push(static_cast<std::uint32_t>(t * per_thread + i));
@@ -193,18 +194,18 @@ TYPED_TEST(TreiberStack, ConcurrentPushPopDeliversEachItemOnce) {
 // Pops race with pushes of the same few nodes' addresses being recycled by the allocator:
 // the classic ABA setting (pop A, pop B, push A' at A's address). Values must stay intact.
 TYPED_TEST(TreiberStack, ChurnOnASmallStackKeepsValuesIntact) {
-  constexpr int k_threads = 4;
-  const int ops = 10000 * k_scale;
+  constexpr int thread_count = 4;
+  const int ops = 10000 * stress_scale;
   treiber_stack<std::uint64_t, TypeParam> s;
   atomic<std::uint64_t> corrupt{0};
   std::vector<ferrite::thread> threads;
-  threads.reserve(k_threads);
-  for (int t = 0; t < k_threads; ++t) {
+  threads.reserve(thread_count);
+  for (int t = 0; t < thread_count; ++t) {
     threads.emplace_back([&, t] {
       for (int i = 0; i < ops; ++i) {
         const auto v = static_cast<std::uint64_t>(t) << 32 | static_cast<std::uint32_t>(i);
         s.push(v * 2 + 1);  // odd: a node holding garbage would likely be even or huge
-        if (auto got = s.try_pop(); got && (*got % 2 == 0 || (*got >> 33) >= k_threads)) {
+        if (auto got = s.try_pop(); got && (*got % 2 == 0 || (*got >> 33) >= thread_count)) {
           corrupt.fetch_add(1, std::memory_order_relaxed);
         }
       }

@@ -34,9 +34,10 @@ using ferrite::sync::ws_deque;
 using ferrite_test::counted;
 
 #if FERRITE_TSAN
-constexpr std::uint64_t k_scale = 4;  // TSan runs about 10x slower: keep each test short
+// TSan runs about 10x slower: keep each test short.
+constexpr std::uint64_t stress_scale = 4;
 #else
-constexpr std::uint64_t k_scale = 32;
+constexpr std::uint64_t stress_scale = 32;
 #endif
 
 /// Three words tied together, to catch a torn (mixed) copy.
@@ -303,23 +304,27 @@ void owner_vs_thieves(std::uint32_t thieves, std::uint64_t items, std::uint64_t 
   EXPECT_EQ(counts.torn.load(), 0U) << "a torn multi-word element was returned";
 }
 
-TEST(WsDequeStress, OwnerAndThreeThieves) { owner_vs_thieves<std::uint64_t>(3, 20'000 * k_scale); }
+TEST(WsDequeStress, OwnerAndThreeThieves) {
+  owner_vs_thieves<std::uint64_t>(3, 20'000 * stress_scale);
+}
 
-TEST(WsDequeStress, OwnerAndSevenThieves) { owner_vs_thieves<std::uint64_t>(7, 20'000 * k_scale); }
+TEST(WsDequeStress, OwnerAndSevenThieves) {
+  owner_vs_thieves<std::uint64_t>(7, 20'000 * stress_scale);
+}
 
 TEST(WsDequeStress, RaceForTheLastElements) {
-  for (std::uint64_t n : {1U, 2U, 3U}) owner_vs_thieves<std::uint64_t>(3, 10'000 * k_scale, n);
+  for (std::uint64_t n : {1U, 2U, 3U}) owner_vs_thieves<std::uint64_t>(3, 10'000 * stress_scale, n);
 }
 
 TEST(WsDequeStress, MultiWordElementsAreNeverTorn) {
-  owner_vs_thieves<triple>(3, 20'000 * k_scale);
-  owner_vs_thieves<triple>(5, 5'000 * k_scale, 1);
+  owner_vs_thieves<triple>(3, 20'000 * stress_scale);
+  owner_vs_thieves<triple>(5, 5'000 * stress_scale, 1);
 }
 
 TEST(WsDequeStress, BoxedElementsAreAllDestroyed) {
   counted::live = 0;
-  owner_vs_thieves<counted>(3, 10'000 * k_scale);
-  owner_vs_thieves<counted>(3, 5'000 * k_scale, 2);
+  owner_vs_thieves<counted>(3, 10'000 * stress_scale);
+  owner_vs_thieves<counted>(3, 5'000 * stress_scale, 2);
   EXPECT_EQ(counted::live.load(), 0);
 }
 
@@ -327,7 +332,7 @@ TEST(WsDequeStress, BoxedElementsAreAllDestroyed) {
 // drain it; a thief stops at its first "empty", which must come only after every item was
 // taken, and the FIFO order holds per thief.
 TEST(WsDequeStress, ThievesDrainAFullDeque) {
-  const std::uint64_t items = 20'000 * k_scale;
+  const std::uint64_t items = 20'000 * stress_scale;
   ws_deque<std::uint64_t> d(1);
   for (std::uint64_t i = 0; i < items; ++i) d.push(i);
   stress_counts counts(items);

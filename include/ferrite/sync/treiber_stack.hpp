@@ -210,9 +210,8 @@ class treiber_stack {
   /// Throws std::bad_alloc only when the reader cannot be set up (a thread's first hazard
   /// pointer or first pin allocates).
   std::optional<T> try_pop() {
-    std::optional<T> out;
-    pop_with([&](T&& value) noexcept { out.emplace(std::move(value)); });
-    return out;
+    return pop_with<std::optional<T>>(
+        [](T&& value) noexcept { return std::optional<T>(std::move(value)); });
   }
 
   /// As try_pop(), moving the element into `out` and returning true, or returning false (and
@@ -220,7 +219,10 @@ class treiber_stack {
   bool try_pop(T& out)
     requires std::is_nothrow_move_assignable_v<T>
   {
-    return pop_with([&](T&& value) noexcept { out = std::move(value); });
+    return pop_with<bool>([&](T&& value) noexcept {
+      out = std::move(value);
+      return true;
+    });
   }
 
   /// True when the stack was empty at the moment of the load. Progress: wait-free.
@@ -230,16 +232,16 @@ class treiber_stack {
   }
 
  private:
-  /// Unlinks the top node and hands its value to `take` (an rvalue, moved from by `take`);
-  /// false when the stack is empty. Both try_pop overloads.
-  template <class Take>
-  bool pop_with(Take take) {
+  /// Unlinks the top node and returns what `take` makes of its value (an rvalue, moved from by
+  /// `take`), or R{} when the stack is empty. Both try_pop overloads.
+  template <class R, class Take>
+  R pop_with(Take take) {
     typename Reclaim::reader r;
     backoff b;
     for (;;) {
       // The acquire load is the reader's: (T1), or protect()'s (P1)/(P3) for hazard_reclaim.
       node* const n = r.protect(*head_);
-      if (n == nullptr) return false;
+      if (n == nullptr) return R{};
       // SAFETY: `n` is protected by `r`, so it is not reclaimed even if another thread pops
       // it now; next_ is immutable after the push (T4) that published it.
       node* const next = n->next_;
@@ -250,9 +252,9 @@ class treiber_stack {
                                        std::memory_order_relaxed)) {
         // SAFETY: winning the CAS made this thread the node's only owner of value_; other
         // poppers that still protect it only read next_.
-        n->value_.with_mut([&](T* v) { take(std::move(*v)); });
+        R out(n->value_.with_mut([&](T* v) { return take(std::move(*v)); }));
         r.retire(n);
-        return true;
+        return out;
       }
       b.spin();
     }

@@ -19,7 +19,7 @@ namespace {
 bool g_map_busy = false;
 
 bool tracking() noexcept {
-  return g_engine != nullptr && g_engine->current != main_context && g_depth == 0;
+  return g_engine != nullptr && g_engine->model_thread_running() && g_depth == 0;
 }
 
 void* allocate(std::size_t size, std::size_t align) {
@@ -30,9 +30,8 @@ void* allocate(std::size_t size, std::size_t align) {
   if (p == nullptr) throw std::bad_alloc();
   if (tracking()) {
     engine_scope scope;
-    engine& e = *g_engine;
     g_map_busy = true;
-    e.allocs[p] = alloc_rec{size, true, e.events, static_cast<std::uint8_t>(e.current)};
+    g_engine->track_allocation(p, size);
     g_map_busy = false;
   }
   return p;
@@ -41,24 +40,29 @@ void* allocate(std::size_t size, std::size_t align) {
 void deallocate(void* p) noexcept {
   if (p == nullptr) return;
   engine* e = g_engine;
-  if (e != nullptr && e->current != main_context && !g_map_busy) {
-    if (auto it = e->allocs.find(p); it != e->allocs.end()) {
-      if (!it->second.alive)
-        e->fail(failure_kind::double_free, "delete of memory that was already freed");
-      it->second.alive = false;
-      const auto* lo = static_cast<const char*>(p);
-      const auto* hi = lo + it->second.size;
-      for (location& l : e->locs) {
-        const auto* a = static_cast<const char*>(l.addr);
-        if (a >= lo && a < hi) e->location_died(l);
-      }
-      return;  // quarantined until the execution ends
-    }
-  }
+  if (e != nullptr && e->model_thread_running() && !g_map_busy && e->track_free(p)) return;
   std::free(p);
 }
 
 }  // namespace
+
+void engine::track_allocation(void* p, std::size_t size) {
+  exec_.allocs[p] = alloc_rec{size, true, exec_.events, static_cast<std::uint8_t>(exec_.current)};
+}
+
+bool engine::track_free(void* p) {
+  auto it = exec_.allocs.find(p);
+  if (it == exec_.allocs.end()) return false;
+  if (!it->second.alive) fail(failure_kind::double_free, "delete of memory that was already freed");
+  it->second.alive = false;
+  const auto* lo = static_cast<const char*>(p);
+  const auto* hi = lo + it->second.size;
+  for (location& l : exec_.locs) {
+    const auto* a = static_cast<const char*>(l.addr);
+    if (a >= lo && a < hi) location_died(l);
+  }
+  return true;  // quarantined until the execution ends
+}
 
 void untracked_enter() noexcept { ++g_depth; }
 void untracked_exit() noexcept { --g_depth; }

@@ -153,58 +153,119 @@ struct alloc_rec {
   std::uint8_t tid;
 };
 
-struct engine {
-  options opts;
-  bool exhaustive = true;
-  std::mt19937_64 rng;
-
-  // the path
-  std::vector<node> path;
-  std::size_t pos = 0;
-  bool replaying_token = false;
-
-  // the execution
-  std::uint32_t exec_id = 0;
-  std::array<thread_rec, max_threads> threads{};
-  unsigned nthreads = 0;
-  unsigned current = main_context;
-  unsigned switch_from = main_context;
-  fcontext main_ctx = nullptr;
-  std::uint32_t cur_node = 0;
-  mask sleep = 0;                 // sleep set (Godefroid) after the running step
-  bool pruned = false;            // every enabled thread slept: the rest of this run adds nothing
-  std::uint64_t pruned_runs = 0;  // runs that coasted to their end once pruned
+/// The scalar state of one execution (reset by assignment in execution::clear()).
+struct execution_state {
+  unsigned nthreads = 0;                // model threads spawned: execution::threads in use
+  unsigned current = main_context;      // the running context: a model thread or the explorer
+  unsigned switch_from = main_context;  // the context that switched to `current`
+  fcontext main_ctx = nullptr;          // the explorer's context, saved while threads run
+  std::size_t pos = 0;                  // the next choice on the path
+  std::uint32_t cur_node = 0;           // path index of the running step's scheduling node
+  mask sleep = 0;                       // sleep set (Godefroid) after the running step
+  bool pruned = false;  // every enabled thread slept: the rest of this run adds nothing
   unsigned preemptions = 0;
-  std::uint64_t steps = 0;
-  std::uint32_t events = 0;
-  std::uint32_t s_counter = 0;
+  std::uint64_t steps = 0;       // scheduling points, bounded by options::max_steps
+  std::uint32_t events = 0;      // operations (the trace numbers them)
+  std::uint32_t s_counter = 0;   // the next position in the seq_cst order S
+  std::uint32_t store_used = 0;  // slots of the engine's store pool given to locations
+  failure_kind failure = failure_kind::none;
+};
+
+/// Everything one execution builds and changes. clear() starts the next one.
+struct execution : execution_state {
+  std::string message;
+  std::string trace;
+  // Refilled by every execution; clear() empties them and keeps their capacity.
   std::vector<location> locs;
-  std::vector<store_rec> store_pool;
-  std::uint32_t store_used = 0;
   std::vector<sc_fence_rec> sc_fences;
+  std::vector<unsigned> change_points;  // random mode: steps where the running thread drops
   std::unordered_map<void*, alloc_rec> allocs;
   std::unordered_map<const void*, const char*> labels;
-  std::vector<unsigned> change_points;  // random mode: steps where the running thread drops
-  const std::function<void()>* body = nullptr;
-  stack_pool stacks;
+  // The model threads: slots below nthreads are live. spawn_thread resets each slot (by
+  // assignment) when it hands it out, so clear() leaves them alone.
+  std::array<thread_rec, max_threads> threads{};
 
-  // the outcome
-  failure_kind failure = failure_kind::none;
-  std::string message;
-  bool tracing = false;
-  std::string trace;
-  std::uint64_t max_depth = 0;
+  /// Resets the scalars by assignment and empties the strings and containers, which keep
+  /// their capacity: freeing them and growing them from nothing again in each execution
+  /// (a couple of microseconds long) would cost a measurable share of it, and so would
+  /// rebuilding all eight thread slots (about 1.5 KB).
+  void clear() noexcept;
+};
 
+/// The model checker of one explore() call: runs the closure on fibers, execution after
+/// execution, and carries out the operations of the hooks (detail/hooks.hpp forwards each
+/// one to the member of the same name, which runs as checker code: an engine_scope).
+class engine {
+ public:
+  /// Preconditions: opts.history is in 1..max_history; `replay` is opts.replay parsed by
+  /// parse_token (empty when there is none).
+  engine(const options& opts, const std::function<void()>& body, std::vector<node> replay);
+  engine(const engine&) = delete;
+  engine& operator=(const engine&) = delete;
+
+  /// The search (or the replay of opts.replay) and its report. Expects to be g_engine.
+  report explore();
+  /// Parses a replay token into a path; false when it is malformed.
+  static bool parse_token(const std::string& token, std::vector<node>& out);
+
+  /// True while a model thread runs (not the explorer between executions).
+  bool model_thread_running() const noexcept { return exec_.current != main_context; }
+
+  // --- the hooks' operations (memory.cpp: objects, atomics, fences, cells) ---
+  void object_created(handle& h, const void* addr, object_kind kind, std::uint64_t init_bits,
+                      const char* type);
+  void object_destroyed(handle& h, const void* addr) noexcept;
+  std::uint64_t atomic_load(handle& h, const void* addr, std::uint64_t raw, std::memory_order o,
+                            const src& at);
+  void atomic_store(handle& h, const void* addr, std::uint64_t raw, std::uint64_t bits,
+                    std::memory_order o, const src& at);
+  std::uint64_t atomic_rmw(handle& h, const void* addr, std::uint64_t raw, rmw_fn fn,
+                           std::uint64_t arg, std::memory_order o, const char* name, const src& at);
+  bool atomic_cas(handle& h, const void* addr, std::uint64_t raw, std::uint64_t& expected,
+                  std::uint64_t desired, bool weak, std::memory_order success,
+                  std::memory_order failure, const src& at);
+  void atomic_wait(handle& h, const void* addr, std::uint64_t raw, std::uint64_t old,
+                   std::memory_order o, const src& at);
+  void atomic_notify(handle& h, const void* addr, std::uint64_t raw, bool all, const src& at);
+  void fence(std::memory_order o, const src& at);
+  void spin_hint(const src& at);
+  void cell_access(handle& h, const void* addr, bool write, const src& at);
+  // --- (engine.cpp: threads, mutexes, condition variables, names) ---
+  unsigned thread_spawn(void (*fn)(void*), void* arg, void (*drop)(void*), const src& at);
+  void thread_join(unsigned id, const src& at);
+  void mutex_lock(handle& h, const void* addr, const src& at);
+  bool mutex_try_lock(handle& h, const void* addr, const src& at);
+  void mutex_unlock(handle& h, const void* addr, const src& at);
+  void condvar_wait(handle& cv, const void* cv_addr, handle& m, const void* m_addr, const src& at);
+  void condvar_notify(handle& cv, const void* cv_addr, bool all, const src& at);
+  void name(const void* addr, const char* label);
+  /// Ends the current execution as failed with `msg` (from the explorer: prints, aborts).
+  [[noreturn]] void fail(failure_kind k, std::string msg);
+  // --- (alloc.cpp: tracked allocations) ---
+  void track_allocation(void* p, std::size_t size);
+  /// Marks tracked block `p` freed and quarantines it; false when `p` is not tracked.
+  bool track_free(void* p);
+
+ private:
   // --- exploration (engine.cpp) ---
   bool run_one();
   bool advance();
+  /// The exhaustive or random search, until a failure, the end or a limit.
+  void search(report& r);
+  /// Reruns the failing execution (the path up to its last choice) to record its trace.
+  void trace_failure(report& r);
+  unsigned spawn_thread(void (*fn)(void*), void* arg, void (*drop)(void*));
+  static void thread_entry(transfer from);
+  [[noreturn]] void run_thread(fcontext from);
+  void take_mutex(location& m);
+  void release_mutex(location& m);
   // --- scheduling (sched.cpp) ---
   /// The scheduling point before the current thread's next operation `op`.
   void schedule(next_op op = {});
   /// Sleep sets apply to the unbounded exhaustive search only: with a preemption bound a
   /// sleeping thread's covered runs may have cost a different number of preemptions.
   bool sleep_sets() const noexcept {
-    return exhaustive && opts.dpor && opts.preemption_bound < 0 && !replaying_token;
+    return exhaustive_ && opts_.dpor && opts_.preemption_bound < 0 && !replaying_token_;
   }
   void update_sleep(const node& n, unsigned next);
   /// `l` died (destroyed or its memory freed): threads sleeping on an access to it wake.
@@ -218,7 +279,6 @@ struct engine {
   void record_access(location& l, bool write);
   void progress(unsigned by);
   void wake(location& l, bool all);
-  [[noreturn]] void fail(failure_kind k, std::string msg);
   mask enabled_mask() const;
   // --- memory model (memory.cpp) ---
   location& loc(handle& h, const void* addr, std::uint64_t raw, object_kind kind);
@@ -236,14 +296,36 @@ struct engine {
   void record_write(location& l, std::memory_order o);
   unsigned coherence_floor(const location& l, const thread_rec& th, bool sc) const;
   void push_store(location& l, const store_rec& s);
+  /// A new store by the current thread: its release clock, S position, first observation.
+  store_rec make_store(std::uint64_t bits, std::memory_order o);
+  /// The shared tail of every store and successful RMW.
+  void commit_store(location& l, const store_rec& s);
+  /// An RMW (or successful CAS) reads the newest store and continues its release sequence.
+  std::uint64_t rmw_commit(location& l, std::uint64_t desired_or_arg, rmw_fn fn,
+                           std::memory_order o);
   // --- reporting (report.cpp) ---
   void trace_op(const char* what, const location* l, const std::string& detail,
                 const std::source_location& at);
   std::string describe(const location& l) const;
   std::string token() const;
-  static bool parse_token(const std::string& token, std::vector<node>& out);
 
-  thread_rec& cur() noexcept { return threads[current]; }
+  thread_rec& cur() noexcept { return exec_.threads[exec_.current]; }
+
+  // the search
+  options opts_;
+  bool exhaustive_ = true;
+  bool replaying_token_ = false;  // following a given path: no nondeterminism checks, no DPOR
+  bool tracing_ = false;          // recording the trace (the replay and the failing rerun)
+  std::mt19937_64 rng_;
+  const std::function<void()>* body_ = nullptr;
+  std::vector<node> path_;
+  std::uint32_t exec_id_ = 0;          // executions started; handles of earlier ones are stale
+  std::uint64_t max_depth_ = 0;        // most scheduling points in one execution
+  std::uint64_t pruned_runs_ = 0;      // runs that coasted to their end once pruned
+  std::vector<store_rec> store_pool_;  // the locations' store rings (execution::store_used)
+  stack_pool stacks_;
+  // the running execution
+  execution exec_;
 };
 
 /// The engine of the running model() call (one at a time; not reentrant).

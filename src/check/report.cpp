@@ -62,7 +62,8 @@ const char* kind_name(object_kind k) noexcept {
 
 std::string engine::describe(const location& l) const {
   std::string s = std::string(kind_name(l.kind)) + "#" + std::to_string(l.id);
-  if (auto it = labels.find(l.addr); it != labels.end()) return s + " '" + it->second + "'";
+  if (auto it = exec_.labels.find(l.addr); it != exec_.labels.end())
+    return s + " '" + it->second + "'";
   if (l.kind == object_kind::atomic || l.kind == object_kind::cell) {
     std::string type = demangle(l.type);
     if (!type.empty()) s += "<" + type + ">";
@@ -73,8 +74,8 @@ std::string engine::describe(const location& l) const {
 void engine::trace_op(const char* what, const location* l, const std::string& detail,
                       const std::source_location& at) {
   char head[48];
-  std::snprintf(head, sizeof head, "%5u  t%u  %-11s", events,
-                current == main_context ? 9U : current, what);
+  std::snprintf(head, sizeof head, "%5u  t%u  %-11s", exec_.events,
+                exec_.current == main_context ? 9U : exec_.current, what);
   std::string line = head;
   if (l != nullptr) line += describe(*l) + " ";
   line += detail;
@@ -82,19 +83,19 @@ void engine::trace_op(const char* what, const location* l, const std::string& de
     if (line.size() < 78) line.append(78 - line.size(), ' ');
     line += "  " + where(at);
   }
-  trace += line + "\n";
+  exec_.trace += line + "\n";
 }
 
 // The token: one character per path choice, 'a'+thread for a scheduling choice and
 // '0'+index for a value choice, runs of four or more written as c*N; ("v1." prefix).
 std::string engine::token() const {
   std::string out = "v1.";
-  for (std::size_t i = 0; i < path.size();) {
-    const node& n = path[i];
+  for (std::size_t i = 0; i < path_.size();) {
+    const node& n = path_[i];
     const char c = n.sched ? static_cast<char>('a' + n.chosen) : static_cast<char>('0' + n.chosen);
     std::size_t run = 1;
-    while (i + run < path.size() && path[i + run].sched == n.sched &&
-           path[i + run].chosen == n.chosen)
+    while (i + run < path_.size() && path_[i + run].sched == n.sched &&
+           path_[i + run].chosen == n.chosen)
       ++run;
     if (run >= 4) {
       out += c;

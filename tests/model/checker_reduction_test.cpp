@@ -66,7 +66,7 @@ void same_outcomes(const program& p, std::size_t at_least, unsigned history = 7,
   EXPECT_LT(reduced.executions, full.executions);
 }
 
-TEST(reduction, vyukov_queue_two_threads_push_pop) {
+TEST(Reduction, VyukovQueueTwoThreadsPushPop) {
   same_outcomes(
       [] {
         vyukov<2> q;
@@ -87,7 +87,7 @@ TEST(reduction, vyukov_queue_two_threads_push_pop) {
       6, 3, false);
 }
 
-TEST(reduction, treiber_two_threads_push_pop) {
+TEST(Reduction, TreiberTwoThreadsPushPop) {
   same_outcomes(
       [] {
         treiber s;
@@ -110,7 +110,7 @@ TEST(reduction, treiber_two_threads_push_pop) {
       2);
 }
 
-TEST(reduction, seq_cst_fences_and_relaxed_accesses) {
+TEST(Reduction, SeqCstFencesAndRelaxedAccesses) {
   // Store buffering with a seq_cst fence in one thread only, and a third thread reading
   // both locations: the fence rules of S decide which stale reads remain.
   same_outcomes(
@@ -136,7 +136,7 @@ TEST(reduction, seq_cst_fences_and_relaxed_accesses) {
       5);
 }
 
-TEST(reduction, message_passing_through_fences_with_a_second_writer) {
+TEST(Reduction, MessagePassingThroughFencesWithASecondWriter) {
   same_outcomes(
       [] {
         ferrite::atomic<int> data{0};
@@ -159,7 +159,7 @@ TEST(reduction, message_passing_through_fences_with_a_second_writer) {
       5);
 }
 
-TEST(reduction, rmw_chains_and_cas) {
+TEST(Reduction, RmwChainsAndCas) {
   same_outcomes(
       [] {
         ferrite::atomic<int> x{0};
@@ -183,7 +183,7 @@ TEST(reduction, rmw_chains_and_cas) {
       6);
 }
 
-TEST(reduction, wait_and_notify) {
+TEST(Reduction, WaitAndNotify) {
   same_outcomes(
       [] {
         ferrite::atomic<int> flag{0};
@@ -205,7 +205,7 @@ TEST(reduction, wait_and_notify) {
       3);
 }
 
-TEST(reduction, mutex_and_an_observer) {
+TEST(Reduction, MutexAndAnObserver) {
   same_outcomes(
       [] {
         ferrite::check::mutex m;
@@ -227,7 +227,7 @@ TEST(reduction, mutex_and_an_observer) {
       6);
 }
 
-TEST(reduction, spinning_reader) {
+TEST(Reduction, SpinningReader) {
   same_outcomes(
       [] {
         ferrite::atomic<int> x{0};
@@ -248,7 +248,7 @@ TEST(reduction, spinning_reader) {
       3);
 }
 
-TEST(reduction, heap_object_published_and_freed) {
+TEST(Reduction, HeapObjectPublishedAndFreed) {
   // An atomic on the heap, published with release, read through the pointer, and freed by
   // its creator after the reader says it is done.
   same_outcomes(

@@ -47,11 +47,11 @@ void treiber_shape(unsigned threads) {
   for (unsigned i = 0; i < threads; ++i) delete mine[i];  // deferred reclamation
 }
 
-TEST(checker_speed, treiber_2_threads_bound_2) {
+TEST(CheckerSpeed, TreiberTwoThreadsBound2) {
   expect_pass([] { treiber_shape(2); });
 }
 
-TEST(checker_speed, treiber_3_threads_bound_2) {
+TEST(CheckerSpeed, TreiberThreeThreadsBound2) {
   expect_pass([] { treiber_shape(3); });
 }
 
@@ -76,7 +76,7 @@ void mpmc_shape(unsigned producers, unsigned consumers) {
   for (unsigned p = 1; p <= producers; ++p) FERRITE_ASSERT(taken[p] == 1, "item lost or doubled");
 }
 
-TEST(checker_speed, vyukov_mpmc_cap2_2p2c_bound_2) {
+TEST(CheckerSpeed, VyukovMpmcCap2TwoProducersTwoConsumersBound2) {
   expect_pass([] { mpmc_shape(2, 2); });
 }
 
@@ -107,11 +107,11 @@ void mpmc_two_threads() {
     FERRITE_ASSERT(taken[i] == pushed[i], "item lost or doubled");
 }
 
-TEST(checker_speed, vyukov_mpmc_cap2_2_threads_1_round_unbounded) {
+TEST(CheckerSpeed, VyukovMpmcCap2TwoThreadsOneRoundUnbounded) {
   expect_pass(mpmc_two_threads<1>, fixed_options(-1));
 }
 
-TEST(checker_speed, vyukov_mpmc_cap2_2_threads_2_rounds_bound_2) {
+TEST(CheckerSpeed, VyukovMpmcCap2TwoThreadsTwoRoundsBound2) {
   expect_pass(mpmc_two_threads<2>, fixed_options(2));
 }
 

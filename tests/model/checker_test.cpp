@@ -24,7 +24,7 @@ using std::memory_order_relaxed;
 using std::memory_order_release;
 using std::memory_order_seq_cst;
 
-TEST(checker, single_thread_is_one_execution) {
+TEST(Checker, SingleThreadIsOneExecution) {
   auto r = explore(fixed_options(), [] {
     ferrite::atomic<int> a{0};
     a.store(1, memory_order_relaxed);
@@ -35,7 +35,7 @@ TEST(checker, single_thread_is_one_execution) {
   EXPECT_TRUE(r.complete);
 }
 
-TEST(checker, atomic_increments_never_lose_updates) {
+TEST(Checker, AtomicIncrementsNeverLoseUpdates) {
   auto r = expect_pass([] {
     ferrite::atomic<int> a{0};
     ferrite::thread t([&] { a.fetch_add(1, memory_order_relaxed); });
@@ -46,7 +46,7 @@ TEST(checker, atomic_increments_never_lose_updates) {
   EXPECT_GE(r.executions, 2U);  // both orders of the two increments
 }
 
-TEST(checker, load_then_store_loses_an_update) {
+TEST(Checker, LoadThenStoreLosesAnUpdate) {
   expect_failure(failure_kind::assertion, [] {
     ferrite::atomic<int> a{0};
     ferrite::thread t([&] { a.store(a.load(memory_order_relaxed) + 1, memory_order_relaxed); });
@@ -56,7 +56,7 @@ TEST(checker, load_then_store_loses_an_update) {
   });
 }
 
-TEST(checker, unsynchronized_cell_writes_race) {
+TEST(Checker, UnsynchronizedCellWritesRace) {
   expect_failure(failure_kind::data_race, [] {
     ferrite::cell<int> c(0);
     ferrite::thread t([&] { c.with_mut([](int* p) { *p = 1; }); });
@@ -65,7 +65,7 @@ TEST(checker, unsynchronized_cell_writes_race) {
   });
 }
 
-TEST(checker, mutex_orders_cell_accesses) {
+TEST(Checker, MutexOrdersCellAccesses) {
   expect_pass([] {
     ferrite::check::mutex m;
     ferrite::cell<int> c(0);
@@ -82,7 +82,7 @@ TEST(checker, mutex_orders_cell_accesses) {
   });
 }
 
-TEST(checker, join_orders_the_thread_before_the_joiner) {
+TEST(Checker, JoinOrdersTheThreadBeforeTheJoiner) {
   expect_pass([] {
     ferrite::cell<int> c(0);
     ferrite::thread t([&] { c.with_mut([](int* p) { *p = 7; }); });
@@ -91,7 +91,7 @@ TEST(checker, join_orders_the_thread_before_the_joiner) {
   });
 }
 
-TEST(checker, leak_is_reported) {
+TEST(Checker, LeakIsReported) {
   expect_failure(failure_kind::leak, [] {
     ferrite::atomic<int*> escape{nullptr};  // an opaque use, so the allocation is not elided
     escape.store(new int(5), memory_order_relaxed);
@@ -103,7 +103,7 @@ TEST(checker, leak_is_reported) {
 #pragma GCC diagnostic ignored "-Wuse-after-free"
 #pragma GCC diagnostic ignored "-Wpragmas"
 #pragma GCC diagnostic ignored "-Wmismatched-new-delete"
-TEST(checker, atomic_in_freed_memory_is_use_after_free) {
+TEST(Checker, AtomicInFreedMemoryIsUseAfterFree) {
   expect_failure(failure_kind::use_after_free, [] {
     auto* a = new ferrite::atomic<int>(1);
     ferrite::atomic<int>* alias = a;
@@ -112,7 +112,7 @@ TEST(checker, atomic_in_freed_memory_is_use_after_free) {
   });
 }
 
-TEST(checker, double_free_is_reported) {
+TEST(Checker, DoubleFreeIsReported) {
   expect_failure(failure_kind::double_free, [] {
     auto* p = new int(5);
     ferrite::atomic<int*> escape{p};  // an opaque use, so the allocation is not elided
@@ -123,7 +123,7 @@ TEST(checker, double_free_is_reported) {
 
 #pragma GCC diagnostic pop
 
-TEST(checker, free_unordered_with_another_threads_access_is_found) {
+TEST(Checker, FreeUnorderedWithAnotherThreadsAccessIsFound) {
   // The first execution runs the load before the delete; partial-order reduction must treat
   // the delete as a write so the other order (a use after free) is explored too.
   for (const int bound : {2, -1}) {
@@ -143,7 +143,7 @@ TEST(checker, free_unordered_with_another_threads_access_is_found) {
   }
 }
 
-TEST(checker, spin_without_progress_is_a_livelock) {
+TEST(Checker, SpinWithoutProgressIsALivelock) {
   options o = fixed_options();
   o.max_steps = 2000;
   expect_failure(
@@ -155,7 +155,7 @@ TEST(checker, spin_without_progress_is_a_livelock) {
       o);
 }
 
-TEST(checker, spin_until_another_thread_publishes) {
+TEST(Checker, SpinUntilAnotherThreadPublishes) {
   expect_pass([] {
     ferrite::atomic<bool> flag{false};
     ferrite::cell<int> data(0);
@@ -169,14 +169,14 @@ TEST(checker, spin_until_another_thread_publishes) {
   });
 }
 
-TEST(checker, exception_in_a_thread_is_reported) {
+TEST(Checker, ExceptionInAThreadIsReported) {
   expect_failure(failure_kind::exception, [] {
     ferrite::thread t([] { throw std::runtime_error("boom"); });
     t.join();
   });
 }
 
-TEST(checker, relaxed_load_may_read_an_older_store) {
+TEST(Checker, RelaxedLoadMayReadAnOlderStore) {
   // Coherence allows the reader to miss the writer's newest store even after seeing the
   // flag (relaxed): both outcomes of `x` must be explored.
   std::set<int> seen;
@@ -202,7 +202,7 @@ TEST(checker, relaxed_load_may_read_an_older_store) {
   EXPECT_EQ(seen, (std::set<int>{0, 1}));
 }
 
-TEST(checker, read_read_coherence) {
+TEST(Checker, ReadReadCoherence) {
   // Once a thread has read the newest store it cannot read an older one.
   expect_pass([] {
     ferrite::atomic<int> x{0};
@@ -240,7 +240,7 @@ void iriw(std::memory_order load_order, bool& disagreed) {
   if (r1 == 1 && r2 == 0 && r3 == 1 && r4 == 0) disagreed = true;
 }
 
-TEST(checker, iriw_seq_cst_agrees_acquire_may_not) {
+TEST(Checker, IriwSeqCstAgreesAcquireMayNot) {
   bool disagreed = false;
   auto r = explore(fixed_options(-1), [&] { iriw(memory_order_seq_cst, disagreed); });
   EXPECT_TRUE(r.ok() && r.complete) << r.text();
@@ -250,7 +250,7 @@ TEST(checker, iriw_seq_cst_agrees_acquire_may_not) {
   EXPECT_TRUE(disagreed);
 }
 
-TEST(checker, release_sequence_through_rmw) {
+TEST(Checker, ReleaseSequenceThroughRmw) {
   // T1 publishes data with a release store; T2's relaxed RMW continues the release sequence;
   // an acquire load that reads T2's RMW still synchronizes with T1.
   expect_pass([] {
@@ -294,13 +294,13 @@ std::set<std::tuple<int, int, int>> outcomes(bool dpor, int bound) {
   return out;
 }
 
-TEST(checker, dpor_finds_every_outcome_the_full_search_finds) {
+TEST(Checker, DporFindsEveryOutcomeTheFullSearchFinds) {
   const auto full = outcomes(false, -1);
   EXPECT_EQ(outcomes(true, -1), full);
   EXPECT_GE(full.size(), 4U);
 }
 
-TEST(checker, random_mode_finds_a_lost_update) {
+TEST(Checker, RandomModeFindsALostUpdate) {
   options o = fixed_options();
   o.search = ferrite::check::mode::random;
   o.iterations = 2000;
@@ -316,7 +316,7 @@ TEST(checker, random_mode_finds_a_lost_update) {
       o);
 }
 
-TEST(checker, report_names_the_operation_and_source_line) {
+TEST(Checker, ReportNamesTheOperationAndSourceLine) {
   auto r = explore(fixed_options(), [] {
     ferrite::atomic<int> a{0};
     ferrite::check::name(&a, "counter");
@@ -384,7 +384,7 @@ std::set<std::pair<int, int>> dekker_outcomes(std::memory_order o, bool dpor) {
   return out;
 }
 
-TEST(checker, store_buffering_outcomes_match_the_memory_model) {
+TEST(Checker, StoreBufferingOutcomesMatchTheMemoryModel) {
   const std::set<std::pair<int, int>> sc{{0, 1}, {1, 0}, {1, 1}};
   EXPECT_EQ(dekker_outcomes(memory_order_seq_cst, false), sc);
   EXPECT_EQ(dekker_outcomes(memory_order_seq_cst, true), sc);

@@ -2,7 +2,7 @@
 // check::model: run a closure under the model checker until every distinct execution within
 // the bounds has been explored, and fail with a readable trace on the first bug.
 //
-//   TEST(spsc, model) {
+//   TEST(SpscQueue, Model) {
 //     ferrite::check::model([] {
 //       ferrite::sync::spsc_queue<int> q(2);
 //       ferrite::check::thread t([&] { q.try_push(1); });

@@ -49,11 +49,11 @@ void run(std::memory_order fast) {
   delete l.instance.load(std::memory_order_relaxed);
 }
 
-TEST(broken_double_checked_init, relaxed_fast_path_races) {
+TEST(BrokenDoubleCheckedInit, RelaxedFastPathRaces) {
   expect_failure(failure_kind::data_race, [] { run(std::memory_order_relaxed); });
 }
 
-TEST(fixed_double_checked_init, acquire_fast_path) {
+TEST(FixedDoubleCheckedInit, AcquireFastPath) {
   expect_pass([] { run(std::memory_order_acquire); });
 }
 

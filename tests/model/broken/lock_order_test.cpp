@@ -28,11 +28,11 @@ void run(bool same_order) {
   t.join();
 }
 
-TEST(broken_lock_order, opposite_orders_deadlock) {
+TEST(BrokenLockOrder, OppositeOrdersDeadlock) {
   expect_failure(failure_kind::deadlock, [] { run(false); });
 }
 
-TEST(fixed_lock_order, one_order) {
+TEST(FixedLockOrder, OneOrder) {
   expect_pass([] { run(true); });
 }
 

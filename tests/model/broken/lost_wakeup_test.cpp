@@ -35,11 +35,11 @@ void run(bool notify_under_lock) {
   notifier.join();
 }
 
-TEST(broken_lost_wakeup, notify_without_the_lock_can_be_lost) {
+TEST(BrokenLostWakeup, NotifyWithoutTheLockCanBeLost) {
   expect_failure(failure_kind::deadlock, [] { run(false); });
 }
 
-TEST(fixed_lost_wakeup, flag_set_under_the_lock) {
+TEST(FixedLostWakeup, FlagSetUnderTheLock) {
   expect_pass([] { run(true); });
 }
 

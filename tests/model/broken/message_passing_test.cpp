@@ -35,27 +35,27 @@ void cell_payload(std::memory_order publish, std::memory_order observe) {
   writer.join();
 }
 
-TEST(broken_message_passing, relaxed_flag_reads_stale_payload) {
+TEST(BrokenMessagePassing, RelaxedFlagReadsStalePayload) {
   expect_failure(failure_kind::assertion,
                  [] { atomic_payload(std::memory_order_relaxed, std::memory_order_relaxed); });
 }
 
-TEST(broken_message_passing, relaxed_flag_races_on_plain_payload) {
+TEST(BrokenMessagePassing, RelaxedFlagRacesOnPlainPayload) {
   expect_failure(failure_kind::data_race,
                  [] { cell_payload(std::memory_order_relaxed, std::memory_order_relaxed); });
 }
 
-TEST(broken_message_passing, acquire_without_release_still_races) {
+TEST(BrokenMessagePassing, AcquireWithoutReleaseStillRaces) {
   expect_failure(failure_kind::data_race,
                  [] { cell_payload(std::memory_order_relaxed, std::memory_order_acquire); });
 }
 
-TEST(fixed_message_passing, release_acquire) {
+TEST(FixedMessagePassing, ReleaseAcquire) {
   expect_pass([] { atomic_payload(std::memory_order_release, std::memory_order_acquire); });
   expect_pass([] { cell_payload(std::memory_order_release, std::memory_order_acquire); });
 }
 
-TEST(fixed_message_passing, relaxed_with_fences) {
+TEST(FixedMessagePassing, RelaxedWithFences) {
   expect_pass([] {
     ferrite::cell<int> data(0);
     ferrite::atomic<bool> ready{false};

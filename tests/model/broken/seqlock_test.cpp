@@ -53,15 +53,15 @@ void run(bool writer_fence, bool reader_fence) {
   writer.join();
 }
 
-TEST(broken_seqlock, reader_without_acquire_fence_accepts_torn_value) {
+TEST(BrokenSeqlock, ReaderWithoutAcquireFenceAcceptsTornValue) {
   expect_failure(failure_kind::assertion, [] { run(true, false); });
 }
 
-TEST(broken_seqlock, writer_without_release_fence_publishes_early) {
+TEST(BrokenSeqlock, WriterWithoutReleaseFencePublishesEarly) {
   expect_failure(failure_kind::assertion, [] { run(false, true); });
 }
 
-TEST(fixed_seqlock, both_fences) {
+TEST(FixedSeqlock, BothFences) {
   expect_pass([] { run(true, true); });
 }
 

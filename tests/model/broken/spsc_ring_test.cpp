@@ -61,12 +61,12 @@ void run(std::memory_order publish, std::memory_order observe) {
   producer.join();
 }
 
-TEST(broken_spsc_ring, relaxed_publish_races_on_the_slot) {
+TEST(BrokenSpscRing, RelaxedPublishRacesOnTheSlot) {
   expect_failure(failure_kind::data_race,
                  [] { run(std::memory_order_relaxed, std::memory_order_relaxed); });
 }
 
-TEST(fixed_spsc_ring, release_acquire) {
+TEST(FixedSpscRing, ReleaseAcquire) {
   expect_pass([] { run(std::memory_order_release, std::memory_order_acquire); });
 }
 

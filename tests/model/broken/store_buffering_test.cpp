@@ -31,12 +31,12 @@ void dekker(std::memory_order store, std::memory_order load, bool fences) {
   FERRITE_ASSERT(r1 == 1 || r2 == 1, "both threads missed the other's store");
 }
 
-TEST(broken_store_buffering, release_acquire_allows_both_zero) {
+TEST(BrokenStoreBuffering, ReleaseAcquireAllowsBothZero) {
   expect_failure(failure_kind::assertion,
                  [] { dekker(std::memory_order_release, std::memory_order_acquire, false); });
 }
 
-TEST(broken_store_buffering, acq_rel_fences_do_not_help) {
+TEST(BrokenStoreBuffering, AcqRelFencesDoNotHelp) {
   expect_failure(failure_kind::assertion, [] {
     ferrite::atomic<int> x{0};
     ferrite::atomic<int> y{0};
@@ -55,12 +55,12 @@ TEST(broken_store_buffering, acq_rel_fences_do_not_help) {
   });
 }
 
-TEST(fixed_store_buffering, seq_cst_operations) {
+TEST(FixedStoreBuffering, SeqCstOperations) {
   expect_pass([] { dekker(std::memory_order_seq_cst, std::memory_order_seq_cst, false); },
               fixed_options(-1));
 }
 
-TEST(fixed_store_buffering, relaxed_operations_with_seq_cst_fences) {
+TEST(FixedStoreBuffering, RelaxedOperationsWithSeqCstFences) {
   expect_pass([] { dekker(std::memory_order_relaxed, std::memory_order_relaxed, true); },
               fixed_options(-1));
 }

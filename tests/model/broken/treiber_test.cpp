@@ -72,11 +72,11 @@ void run(bool free_at_once) {
   delete later;
 }
 
-TEST(broken_treiber, free_on_pop_is_use_after_free) {
+TEST(BrokenTreiber, FreeOnPopIsUseAfterFree) {
   expect_failure(failure_kind::use_after_free, [] { run(true); });
 }
 
-TEST(fixed_treiber, deferred_free) {
+TEST(FixedTreiber, DeferredFree) {
   expect_pass([] { run(false); });
 }
 

@@ -10,19 +10,16 @@
 
 #include <cstddef>
 #include <cstdint>
-#include <limits>
 #include <memory>
-#include <new>
-#include <stdexcept>
 #include <type_traits>
 #include <utility>
 
 #include "ferrite/core/atomic.hpp"
 #include "ferrite/core/backoff.hpp"
-#include "ferrite/core/bits.hpp"
 #include "ferrite/core/cache_padded.hpp"
 #include "ferrite/core/contract.hpp"
 #include "ferrite/sync/asymmetric_fence.hpp"
+#include "ferrite/sync/detail/ring_storage.hpp"
 
 namespace ferrite::sync {
 
@@ -46,17 +43,6 @@ struct mpmc_options {
 
 namespace detail {
 
-/// Uninitialized room for one T inside a slot (see spsc_storage).
-template <class T>
-union mpmc_storage {
-  constexpr mpmc_storage() noexcept {}
-  constexpr ~mpmc_storage() {}
-  mpmc_storage(const mpmc_storage&) = delete;
-  mpmc_storage& operator=(const mpmc_storage&) = delete;
-
-  T value;
-};
-
 /// One ring slot: the turn word (see mpmc_queue's "Slot turn word"), the number of threads
 /// that may be asleep on it, and the element. The two 32-bit words share 8 bytes, so a slot
 /// of a u64 is 16 bytes; 32 bits also let atomic::wait use a futex on the word itself.
@@ -64,7 +50,7 @@ template <class T>
 struct mpmc_slot {
   atomic<std::uint32_t> turn{0};
   atomic<std::uint32_t> sleepers{0};
-  cell<mpmc_storage<T>> value;
+  cell<slot_storage<T>> value;
 };
 
 /// The same, alone on its cache line(s).
@@ -137,7 +123,10 @@ class mpmc_queue {
   /// Throws std::length_error above 2^28 slots (see "Slot turn word"), std::bad_alloc if
   /// the slots cannot be allocated. Complexity: O(capacity).
   explicit mpmc_queue(size_type capacity)
-      : mask_(round_capacity(capacity) - 1U), slots_(allocate_slots(mask_ + 1U)) {}
+      : mask_(detail::round_capacity<slot>(capacity, max_slots,
+                                           "ferrite::sync::mpmc_queue: capacity too large") -
+              1U),
+        slots_(allocate_ring(static_cast<size_type>(mask_ + 1U))) {}
 
   /// Destroys the elements still in the queue.
   /// Preconditions: no thread is using the queue (none is blocked in push/pop either), and
@@ -150,7 +139,7 @@ class mpmc_queue {
       // SAFETY: an odd turn means "full, awaiting its consumer": the element is constructed.
       if ((turn & 1U) != 0) std::destroy_at(std::addressof(s.value.get_mut().value));
     }
-    deallocate_slots(slots_, mask_ + 1U);
+    detail::deallocate_slots(slots_, static_cast<size_type>(mask_ + 1U));
   }
 
   // Non-movable: threads hold references to the counters and slots.
@@ -234,7 +223,7 @@ class mpmc_queue {
         pos = dequeue_pos_->load(std::memory_order_relaxed);
       }
     }
-    s->value.with_mut([&](detail::mpmc_storage<T>* st) {
+    s->value.with_mut([&](storage* st) {
       // SAFETY: we own position pos and its turn is "full" (6): the element is constructed
       // and no other thread touches the slot until the hand-off below.
       out = std::move(st->value);
@@ -284,7 +273,7 @@ class mpmc_queue {
     const std::uint64_t pos = dequeue_pos_->fetch_add(1U, std::memory_order_relaxed);
     slot& s = slot_at(pos);
     wait_for(s, full_turn(pos));
-    T result = s.value.with_mut([](detail::mpmc_storage<T>* st) {
+    T result = s.value.with_mut([](storage* st) {
       // SAFETY: as in try_pop: we own position pos and (W1) saw its "full" turn.
       T moved(std::move(st->value));
       std::destroy_at(std::addressof(st->value));
@@ -315,6 +304,11 @@ class mpmc_queue {
  private:
   using slot = std::conditional_t<Options.layout == mpmc_layout::padded,
                                   detail::mpmc_padded_slot<T>, detail::mpmc_slot<T>>;
+  using storage = detail::slot_storage<T>;
+
+  /// 32-bit turns (see "Slot turn word") compare exactly only below 2^28 slots.
+  static constexpr size_type max_slots = size_type{1} << 28U;
+
   /// The turns of position pos (see "Slot turn word"), modulo 2^32.
   static constexpr std::uint32_t empty_turn(std::uint64_t pos) noexcept {
     return static_cast<std::uint32_t>(pos << 1U);
@@ -336,7 +330,7 @@ class mpmc_queue {
   /// consumer.
   template <class... Args>
   static void fill(slot& s, std::uint64_t pos, Args&&... args) noexcept {
-    s.value.with_mut([&](detail::mpmc_storage<T>* st) {
+    s.value.with_mut([&](storage* st) {
       // SAFETY: we own position pos and its turn is "empty" ((2) or (W1)): the previous
       // element was moved out and destroyed before the hand-off we acquired.
       std::construct_at(std::addressof(st->value), std::forward<Args>(args)...);
@@ -388,44 +382,14 @@ class mpmc_queue {
     }
   }
 
-  static constexpr std::size_t slot_alignment = alignof(slot) > cache_line_size ? alignof(slot)
-                                                                                : cache_line_size;
-
-  static std::uint64_t round_capacity(size_type requested) {
-    // 32-bit turns (see "Slot turn word"); the slot array's byte size must not wrap.
-    constexpr size_type max_by_bytes =
-        (std::numeric_limits<size_type>::max() - slot_alignment) / sizeof(slot);
-    constexpr size_type max_slots =
-        max_by_bytes < (size_type{1} << 28U) ? max_by_bytes : size_type{1} << 28U;
-    const size_type rounded = next_pow2(requested);  // next_pow2(0) == 1; 0 when too large
-    if (rounded == 0 || rounded > max_slots) {
-      throw std::length_error("ferrite::sync::mpmc_queue: capacity too large");
-    }
-    return rounded;
-  }
-
-  static std::size_t slot_bytes(std::uint64_t count) noexcept {
-    return align_up(static_cast<size_type>(count) * sizeof(slot), slot_alignment);
-  }
-
-  static slot* allocate_slots(std::uint64_t count) {
-    // SAFETY: raw, slot-aligned storage for `count` slots, constructed just below and
-    // released with the matching aligned operator delete.
-    void* raw = ::operator new(slot_bytes(count), std::align_val_t{slot_alignment});
-    auto* const slots = static_cast<slot*>(raw);
-    // SAFETY: `raw` is fresh storage for `count` slots, aligned for slot; constructing an
-    // atomic and a cell of an empty union cannot throw.
-    std::uninitialized_default_construct_n(slots, static_cast<size_type>(count));
-    for (std::uint64_t i = 0; i < count; ++i) {
+  /// The slot array with every slot at its first turn (slot i awaits the producer of i).
+  static slot* allocate_ring(size_type count) {
+    slot* const slots = detail::allocate_slots<slot>(count);
+    for (size_type i = 0; i < count; ++i) {
       // ORDERING: relaxed: the constructor's caller publishes the queue to other threads.
       slots[i].turn.store(empty_turn(i), std::memory_order_relaxed);
     }
     return slots;
-  }
-
-  static void deallocate_slots(slot* slots, std::uint64_t count) noexcept {
-    std::destroy_n(slots, static_cast<size_type>(count));
-    ::operator delete(slots, slot_bytes(count), std::align_val_t{slot_alignment});
   }
 
   // Line 0: read-only after construction (Shared in every core's cache).

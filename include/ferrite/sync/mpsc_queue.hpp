@@ -33,6 +33,7 @@
 #include "ferrite/core/backoff.hpp"
 #include "ferrite/core/cache_padded.hpp"
 #include "ferrite/core/contract.hpp"
+#include "ferrite/sync/detail/ring_storage.hpp"
 #include "ferrite/sync/intrusive_mpsc_queue.hpp"
 
 namespace ferrite::sync {
@@ -50,21 +51,12 @@ inline constexpr std::uint64_t mpsc_lap_one = std::uint64_t{1} << mpsc_offset_bi
 inline constexpr std::uint64_t mpsc_slot_full = 1;  // holds an element
 inline constexpr std::uint64_t mpsc_slot_skip = 2;  // claimed by a push that threw: no element
 
-/// Uninitialized room for one T (constructed by its producer, destroyed by the consumer).
-template <class T>
-union mpsc_storage {
-  constexpr mpsc_storage() noexcept {}
-  constexpr ~mpsc_storage() {}
-  mpsc_storage(const mpsc_storage&) = delete;
-  mpsc_storage& operator=(const mpsc_storage&) = delete;
-
-  T value;
-};
-
+/// One slot: its state word and room for one T (constructed by its producer, destroyed by
+/// the consumer).
 template <class T>
 struct mpsc_slot {
   atomic<std::uint64_t> state{0};
-  cell<mpsc_storage<T>> value;
+  cell<slot_storage<T>> value;
 };
 
 /// Slots per block of mpsc_queue<T> unless given: about 2 KiB of slots (128 for 8-byte
@@ -166,7 +158,7 @@ class mpsc_queue {
 
   using block = detail::mpsc_block<T, BlockSize>;
   using slot = detail::mpsc_slot<T>;
-  using storage = detail::mpsc_storage<T>;
+  using storage = detail::slot_storage<T>;
   using block_allocator = typename std::allocator_traits<Allocator>::template rebind_alloc<block>;
   using block_traits = std::allocator_traits<block_allocator>;
 

@@ -32,6 +32,7 @@
 #include "ferrite/core/atomic.hpp"
 #include "ferrite/core/backoff.hpp"
 #include "ferrite/core/cache_padded.hpp"
+#include "ferrite/sync/detail/ring_storage.hpp"
 
 namespace ferrite::sync {
 
@@ -51,25 +52,15 @@ inline constexpr std::uint64_t seg_has_next = 1;
 inline constexpr std::uint32_t seg_read = 1;     // the element was moved out and destroyed
 inline constexpr std::uint32_t seg_destroy = 2;  // the block's destroyer left it to this reader
 
-/// Uninitialized room for one T (constructed by its producer, destroyed by its consumer).
-template <class T>
-union seg_storage {
-  constexpr seg_storage() noexcept {}
-  constexpr ~seg_storage() {}
-  seg_storage(const seg_storage&) = delete;
-  seg_storage& operator=(const seg_storage&) = delete;
-
-  T value;
-};
-
-/// One slot. `written` is the producer's (crossbeam's WRITE bit): a plain release store, no
-/// RMW, because nobody else writes that word; `state` takes READ and DESTROY, which race (the
-/// consumer against the block's destroyer) and so are RMWs on one word.
+/// One slot, with room for one T (constructed by its producer, destroyed by its consumer).
+/// `written` is the producer's (crossbeam's WRITE bit): a plain release store, no RMW, because
+/// nobody else writes that word; `state` takes READ and DESTROY, which race (the consumer against
+/// the block's destroyer) and so are RMWs on one word.
 template <class T>
 struct seg_slot {
   atomic<std::uint32_t> written{0};
   atomic<std::uint32_t> state{0};
-  cell<seg_storage<T>> value;
+  cell<slot_storage<T>> value;
 };
 
 /// One segment: 31 slots, each written once and read once, and the link to the next block
@@ -146,7 +137,7 @@ class seg_queue {
 
   using block = detail::seg_block<T>;
   using slot = detail::seg_slot<T>;
-  using storage = detail::seg_storage<T>;
+  using storage = detail::slot_storage<T>;
 
  public:
   using value_type = T;

@@ -10,33 +10,15 @@
 #include <cstddef>
 #include <limits>
 #include <memory>
-#include <new>
-#include <stdexcept>
 #include <type_traits>
 #include <utility>
 
 #include "ferrite/core/atomic.hpp"
-#include "ferrite/core/bits.hpp"
 #include "ferrite/core/cache_padded.hpp"
 #include "ferrite/core/contract.hpp"
+#include "ferrite/sync/detail/ring_storage.hpp"
 
 namespace ferrite::sync {
-
-namespace detail {
-
-/// Uninitialized room for one T inside a ring slot: the union keeps `value` unconstructed
-/// until a producer constructs it with std::construct_at, and never destroys it on its own.
-template <class T>
-union spsc_storage {
-  constexpr spsc_storage() noexcept {}
-  constexpr ~spsc_storage() {}
-  spsc_storage(const spsc_storage&) = delete;
-  spsc_storage& operator=(const spsc_storage&) = delete;
-
-  T value;
-};
-
-}  // namespace detail
 
 /// A bounded FIFO for exactly one producer thread and one consumer thread.
 ///
@@ -91,7 +73,10 @@ class spsc_queue {
   /// slot array cannot be allocated.
   /// Complexity: O(capacity) (the slot array is allocated and its cells constructed).
   explicit spsc_queue(size_type capacity)
-      : mask_(round_capacity(capacity) - 1U), slots_(allocate_slots(mask_ + 1U)) {}
+      : mask_(detail::round_capacity<slot>(capacity, std::numeric_limits<size_type>::max(),
+                                           "ferrite::sync::spsc_queue: capacity too large") -
+              1U),
+        slots_(detail::allocate_slots<slot>(mask_ + 1U)) {}
 
   /// Destroys the elements still in the queue, then the slot array.
   /// Preconditions: no other thread is using the queue, and the destroying thread
@@ -106,7 +91,7 @@ class spsc_queue {
       // and the precondition makes this thread the only one touching them.
       std::destroy_at(std::addressof(slots_[i & mask_].get_mut().value));
     }
-    deallocate_slots(slots_, mask_ + 1U);
+    detail::deallocate_slots(slots_, mask_ + 1U);
   }
 
   // Non-movable: the producer and consumer threads hold references to the indices.
@@ -130,7 +115,7 @@ class spsc_queue {
       p.cached_head = consumer_->head.load(std::memory_order_acquire);
       if (tail - p.cached_head > mask_) return false;
     }
-    slots_[tail & mask_].with_mut([&](detail::spsc_storage<T>* s) {
+    slots_[tail & mask_].with_mut([&](storage* s) {
       // SAFETY: tail - head < capacity, so slot `tail` is free: the consumer destroyed its
       // previous element before publishing head (4), and (1) ordered that before us.
       std::construct_at(std::addressof(s->value), std::forward<Args>(args)...);
@@ -173,8 +158,7 @@ class spsc_queue {
     }
     // SAFETY: head < tail (cached_tail <= tail), so slot `head` holds an element that (3)
     // made visible; only the consumer touches it until pop() publishes head + 1.
-    return slots_[head & mask_].with_mut(
-        [](detail::spsc_storage<T>* s) { return std::addressof(s->value); });
+    return slots_[head & mask_].with_mut([](storage* s) { return std::addressof(s->value); });
   }
 
   /// Consumer: destroys the front element and frees its slot.
@@ -185,7 +169,7 @@ class spsc_queue {
     // ORDERING: relaxed, as (5).
     const size_type head = c.head.load(std::memory_order_relaxed);
     FERRITE_DEBUG_ASSERT(head != c.cached_tail, "spsc_queue::pop() on an empty queue");
-    slots_[head & mask_].with_mut([](detail::spsc_storage<T>* s) {
+    slots_[head & mask_].with_mut([](storage* s) {
       // SAFETY: the precondition says slot `head` holds an element (see front()).
       std::destroy_at(std::addressof(s->value));
     });
@@ -229,7 +213,8 @@ class spsc_queue {
   [[nodiscard]] size_type capacity() const noexcept { return mask_ + 1U; }
 
  private:
-  using slot = cell<detail::spsc_storage<T>>;
+  using storage = detail::slot_storage<T>;
+  using slot = cell<storage>;
 
   /// The producer's cache line. cached_head is a producer-private copy of the consumer's
   /// head: a lower bound of it, refreshed by (1) only when the ring looks full.
@@ -242,40 +227,6 @@ class spsc_queue {
     atomic<size_type> head{0};
     size_type cached_tail = 0;
   };
-
-  static constexpr std::size_t slot_alignment = alignof(slot) > cache_line_size ? alignof(slot)
-                                                                                : cache_line_size;
-
-  static size_type round_capacity(size_type requested) {
-    // The slot array's byte size (rounded up to whole lines) must not wrap.
-    constexpr size_type max_slots =
-        (std::numeric_limits<size_type>::max() - slot_alignment) / sizeof(slot);
-    const size_type rounded = next_pow2(requested);  // next_pow2(0) == 1; 0 when too large
-    if (rounded == 0 || rounded > max_slots) {
-      throw std::length_error("ferrite::sync::spsc_queue: capacity too large");
-    }
-    return rounded;
-  }
-
-  static std::size_t slot_bytes(size_type count) noexcept {
-    return align_up(count * sizeof(slot), slot_alignment);
-  }
-
-  static slot* allocate_slots(size_type count) {
-    // SAFETY: raw, slot-aligned storage for `count` slots, constructed just below and
-    // released with the matching aligned operator delete.
-    void* raw = ::operator new(slot_bytes(count), std::align_val_t{slot_alignment});
-    // SAFETY: `raw` is fresh storage for `count` slots, aligned for slot; construction of a
-    // cell of a union with an empty constructor cannot throw.
-    auto* const slots = static_cast<slot*>(raw);
-    std::uninitialized_default_construct_n(slots, count);
-    return slots;
-  }
-
-  static void deallocate_slots(slot* slots, size_type count) noexcept {
-    std::destroy_n(slots, count);
-    ::operator delete(slots, slot_bytes(count), std::align_val_t{slot_alignment});
-  }
 
   // Line 0: read-only after construction, so it stays Shared in both cores' caches.
   const size_type mask_;

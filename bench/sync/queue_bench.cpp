@@ -2,8 +2,8 @@
 // Queue benchmarks: ferrite's spsc_queue, mpmc_queue, seg_queue and mpsc_queue side by side with
 // Boost.Lockfree, moodycamel (ReaderWriterQueue, ConcurrentQueue), oneTBB and libcds, in one
 // binary, reporting items/s. One benchmark iteration is one run: start the producer and
-// consumer threads, release them together, move k_items 64-bit integers through the queue,
-// join; the time from release to join is reported as manual time. Peers that are not
+// consumer threads, release them together, move k_items 64-bit integers through the
+// queue, join; the time from release to join is reported as manual time. Peers that are not
 // installed are skipped, never required.
 //
 // Workloads (capacity 1024 wherever a queue is bounded; boost spsc_queue<capacity<1024>> and
@@ -17,6 +17,9 @@
 //   mpsc/2p1c   the mpmc set plus ferrite mpsc_queue (default blocks, 128 slots for u64, with
 //               recycling off and on; blocks of 32 and 256) and the intrusive queue over nodes
 //               allocated before the run
+//   roundtrip/<queue>/<form>   one thread: try_push one u64, pop it, per iteration (ns each),
+//               with both pop forms every ferrite queue has: try_pop(T&) (`try_pop_ref`) and
+//               std::optional<T> try_pop() (`try_pop_optional`)
 //
 // Every non-blocking queue is driven the same way: a failed try_push/try_pop spins with
 // pause for 64 attempts, then yields (the machine may have fewer cores than threads).
@@ -25,7 +28,7 @@
 // producers (blocks stay with the producer that took them from the initial pool, the other
 // never gets one, and the run hangs). boost queue uses bounded_push on its 1024 preallocated
 // nodes. libcds' MSQueue and tbb::concurrent_queue are unbounded too.
-// Run with --benchmark_repetitions=5 --benchmark_enable_random_interleaving=true
+// Run with --benchmark_repetitions=9 --benchmark_enable_random_interleaving=true
 // --benchmark_report_aggregates_only=true for medians (the machine is noisy: interleave).
 #include <benchmark/benchmark.h>
 
@@ -34,8 +37,10 @@
 #include <cstddef>
 #include <cstdint>
 #include <memory>
+#include <optional>
 #include <string>
 #include <thread>
+#include <type_traits>
 #include <vector>
 
 #include "ferrite/core/atomic.hpp"
@@ -157,26 +162,20 @@ struct ferrite_mpmc_blocking {
   };
 };
 
-/// Unbounded: push never fails (a new 31-slot block every 31 pushes).
+/// Unbounded: try_push never fails (a new 31-slot block every 31 pushes).
 struct ferrite_seg : simple_handles<ferrite_seg> {
   ferrite::sync::seg_queue<u64> q;
-  bool try_push(u64 v) {
-    q.push(v);
-    return true;
-  }
+  bool try_push(u64 v) { return q.try_push(v); }
   bool try_pop(u64& v) { return q.try_pop(v); }
 };
 
-/// Unbounded: push never fails (blocks of BlockSize slots; with recycling off one used block
-/// is kept as a spare, with it on every used block is reused).
+/// Unbounded: try_push never fails (blocks of BlockSize slots; with recycling off one used
+/// block is kept as a spare, with it on every used block is reused).
 template <ferrite::sync::mpsc_recycling R,
           std::size_t BlockSize = ferrite::sync::mpsc_queue<u64>::block_size>
 struct ferrite_mpsc : simple_handles<ferrite_mpsc<R, BlockSize>> {
   ferrite::sync::mpsc_queue<u64, std::allocator<u64>, BlockSize> q{R};
-  bool try_push(u64 v) {
-    q.push(v);
-    return true;
-  }
+  bool try_push(u64 v) { return q.try_push(v); }
   bool try_pop(u64& v) { return q.try_pop(v); }
 };
 
@@ -393,6 +392,59 @@ void add(const std::string& workload, const char* name, unsigned producers, unsi
       ->MinTime(0.2);
 }
 
+// ---- single-thread round trip: the two pop forms -------------------------------------------
+
+/// A fresh Q: bounded queues get k_capacity slots.
+template <class Q>
+std::unique_ptr<Q> make_queue() {
+  if constexpr (std::is_constructible_v<Q, std::size_t>) {
+    return std::make_unique<Q>(k_capacity);
+  } else {
+    return std::make_unique<Q>();
+  }
+}
+
+/// One thread: try_push a u64 and pop it, once per iteration, with try_pop(T&) (!Optional)
+/// or std::optional<T> try_pop() (Optional). The popped values are summed, and the sum is
+/// made observable every iteration, so neither form can be optimized away.
+template <class Q, bool Optional>
+void roundtrip(benchmark::State& state) {
+  const std::unique_ptr<Q> owner = make_queue<Q>();
+  Q& q = *owner;
+  u64 v = 0;
+  u64 sum = 0;
+  for (auto _ : state) {
+    if (!q.try_push(++v)) {
+      state.SkipWithError("try_push failed on an empty queue");
+      break;
+    }
+    if constexpr (Optional) {
+      const std::optional<u64> out = q.try_pop();
+      if (!out.has_value()) {
+        state.SkipWithError("try_pop found nothing after a push");
+        break;
+      }
+      sum += *out;
+    } else {
+      u64 out = 0;
+      if (!q.try_pop(out)) {
+        state.SkipWithError("try_pop found nothing after a push");
+        break;
+      }
+      sum += out;
+    }
+    benchmark::DoNotOptimize(sum);
+  }
+  if (sum != v * (v + 1) / 2) state.SkipWithError("items lost or duplicated");
+}
+
+template <class Q>
+void add_roundtrip(const std::string& name) {
+  benchmark::RegisterBenchmark(("roundtrip/" + name + "/try_pop_ref").c_str(), roundtrip<Q, false>);
+  benchmark::RegisterBenchmark(("roundtrip/" + name + "/try_pop_optional").c_str(),
+                               roundtrip<Q, true>);
+}
+
 void add_mpmc_set(const std::string& workload, unsigned p, unsigned c) {
   using ferrite::sync::mpmc_layout;
   using ferrite::sync::mpmc_options;
@@ -441,6 +493,12 @@ void add_mpmc_set(const std::string& workload, unsigned p, unsigned c) {
   add<ferrite_mpsc<mpsc_recycling::off, 256>>("mpsc/2p1c", "ferrite_mpsc_block256", 2, 1);
   add<ferrite_mpsc_intrusive>("mpsc/2p1c", "ferrite_mpsc_intrusive_prealloc", 2, 1);
   add_mpmc_set("mpsc/2p1c", 2, 1);
+  add_roundtrip<ferrite::sync::spsc_queue<u64>>("ferrite_spsc");
+  add_roundtrip<ferrite::sync::mpmc_queue<u64>>("ferrite_mpmc");
+  add_roundtrip<ferrite::sync::mpmc_queue<u64, ferrite::sync::mpmc_options{.blocking = false}>>(
+      "ferrite_mpmc_nonblocking");
+  add_roundtrip<ferrite::sync::seg_queue<u64>>("ferrite_seg_queue");
+  add_roundtrip<ferrite::sync::mpsc_queue<u64>>("ferrite_mpsc");
   return true;
 }();
 

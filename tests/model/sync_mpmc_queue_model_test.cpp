@@ -9,6 +9,7 @@
 #include <array>
 #include <cstdint>
 #include <memory>
+#include <optional>
 
 #include "ferrite/check.hpp"
 #include "ferrite/core/atomic.hpp"
@@ -39,7 +40,8 @@ struct ledger {
 };
 
 /// Two producers (one element each), a consumer thread and the main thread try_pop once
-/// each while they run; then the main thread drains. Everything pushed comes out once.
+/// each while they run (the thread with try_pop(T&), the main thread with the std::optional
+/// form); then the main thread drains. Everything pushed comes out once.
 template <class Queue>
 void two_by_two(std::size_t capacity) {
   Queue q(capacity);
@@ -51,10 +53,13 @@ void two_by_two(std::size_t capacity) {
     int v = 0;
     if (q.try_pop(v)) l.pop(v);
   };
+  auto consume_optional = [&] {
+    if (std::optional<int> v = q.try_pop()) l.pop(*v);
+  };
   ferrite::thread p1([&] { producer(1); });
   ferrite::thread p2([&] { producer(2); });
   ferrite::thread c(consume);
-  consume();
+  consume_optional();
   p1.join();
   p2.join();
   c.join();
@@ -189,11 +194,11 @@ void run_clock(int ticks) {
 }
 
 /// One consumer pops an empty ring while the clock runs, then the main thread pushes. With
-/// 13 ticks and more, the consumer has counted itself in `sleepers`, run the heavy fence (H),
-/// re-read the turn (W3) and is asleep in atomic::wait (W4) when the push's hand-off (turn
-/// store, light fence (L), sleeper load (N), notify_all) runs; with fewer, it is on its way
-/// there and the two sides of the Dekker pair interleave. Either way it must be woken, or
-/// the execution ends in a deadlock.
+/// 13 ticks and more, the consumer has counted itself in `sleepers` (W2), run the heavy fence
+/// (H), re-read the turn (W3) and is asleep in atomic::wait (W4) when the push's hand-off
+/// (turn store (4)/(8), light fence (L), sleeper load (N), notify_all (notify_all)) runs; with
+/// fewer, it is on its way there and the two sides of the Dekker pair interleave. Either way it
+/// must be woken, or the execution ends in a deadlock.
 TEST(mpmc_queue_model, blocking_pop_sleeps_and_is_woken) {
   for (int ticks = 8; ticks <= 13; ++ticks) {
     SCOPED_TRACE(ticks);

@@ -14,6 +14,7 @@
 #include <array>
 #include <cstddef>
 #include <memory>
+#include <optional>
 #include <stdexcept>
 
 #include "ferrite/check.hpp"
@@ -67,7 +68,7 @@ TEST(mpsc_queue_model, two_producers_try_pop_then_drain) {
     p1.join();
     p2.join();
     int v = 0;
-    while (q.pop(v)) check.take(v);
+    while (q.try_pop_settled(v)) check.take(v);
     FERRITE_ASSERT(check.total == 3, "an element was lost");
     FERRITE_ASSERT(q.empty());
   });
@@ -88,7 +89,7 @@ TEST(mpsc_queue_model, every_push_installs) {
     if (q.try_pop(v)) check.take(v);
     p1.join();
     p2.join();
-    while (q.pop(v)) check.take(v);
+    while (q.try_pop_settled(v)) check.take(v);
     FERRITE_ASSERT(check.total == 3, "an element was lost");
   });
 }
@@ -111,7 +112,7 @@ TEST(mpsc_queue_model, preempted_claim_walks_back) {
     if (q.try_pop(v)) check.take(v);
     p1.join();
     p2.join();
-    while (q.pop(v)) check.take(v);
+    while (q.try_pop_settled(v)) check.take(v);
     FERRITE_ASSERT(check.total == 4, "an element was lost");
   });
 }
@@ -139,7 +140,7 @@ void retire_races_preparation(ferrite::sync::mpsc_recycling recycling) {
     p1.join();
     p2.join();
     int v = 0;
-    while (q.pop(v)) check.take(v);
+    while (q.try_pop_settled(v)) check.take(v);
     FERRITE_ASSERT(check.total == 4, "an element was lost");
   });
 }
@@ -172,14 +173,14 @@ TEST(mpsc_queue_model, recycled_list_linked_ahead) {
       if (q.try_pop(v)) check.take(v);
     p1.join();
     p2.join();
-    while (q.pop(v)) check.take(v);
+    while (q.try_pop_settled(v)) check.take(v);
     FERRITE_ASSERT(check.total == 3, "an element was lost");
   });
 }
 
-/// pop() concurrent with the producers: it waits out a claimed but unpublished slot instead
-/// of reporting it, and returns false only when the queue is empty.
-TEST(mpsc_queue_model, blocking_pop_rides_out_inconsistent_state) {
+/// try_pop_settled concurrent with the producers (both forms): it waits out a claimed but
+/// unpublished slot instead of reporting it, and reports nothing only when the queue is empty.
+TEST(mpsc_queue_model, try_pop_settled_rides_out_inconsistent_state) {
   expect_pass([] {
     small_queue<2> q;
     fifo_check check;
@@ -187,7 +188,14 @@ TEST(mpsc_queue_model, blocking_pop_rides_out_inconsistent_state) {
     ferrite::thread p2([&] { q.push(21); });
     while (check.total < 2) {
       int v = 0;
-      if (q.pop(v)) {
+      bool got = false;
+      if (check.total == 0) {
+        got = q.try_pop_settled(v);  // the T& form first, then the std::optional one
+      } else if (std::optional<int> o = q.try_pop_settled()) {
+        v = *o;
+        got = true;
+      }
+      if (got) {
         check.take(v);
       } else {
         ferrite::yield_now();  // empty: wait for the producers
@@ -196,7 +204,7 @@ TEST(mpsc_queue_model, blocking_pop_rides_out_inconsistent_state) {
     p1.join();
     p2.join();
     int v = 0;
-    FERRITE_ASSERT(!q.pop(v), "an element appeared from nowhere");
+    FERRITE_ASSERT(!q.try_pop_settled(v), "an element appeared from nowhere");
   });
 }
 
@@ -249,7 +257,7 @@ TEST(mpsc_queue_model, throwing_constructor_skips_its_slot) {
     if (q.try_pop(out)) check.take(out.value);
     p1.join();
     p2.join();
-    while (q.pop(out)) check.take(out.value);
+    while (q.try_pop_settled(out)) check.take(out.value);
     FERRITE_ASSERT(check.total == 2, "an element was lost");
     FERRITE_ASSERT(q.empty());
   });
@@ -283,8 +291,8 @@ using task_queue = ferrite::sync::intrusive_mpsc_queue<task, &task::next>;
 
 /// Two producers push caller-owned nodes; the consumer pops with try_pop while they run
 /// (including the detach of the last node by CAS, racing a producer's exchange) and drains
-/// with pop(). The nodes live in the closure, so a node handed out twice, or reached after
-/// the consumer detached it, shows up as a duplicate value.
+/// with try_pop_settled(). The nodes live in the closure, so a node handed out twice, or reached
+/// after the consumer detached it, shows up as a duplicate value.
 TEST(intrusive_mpsc_queue_model, two_producers_detach_race) {
   expect_pass([] {
     task a(11);
@@ -301,7 +309,7 @@ TEST(intrusive_mpsc_queue_model, two_producers_detach_race) {
       if (task* t = q.try_pop()) check.take(t->value);
     p1.join();
     p2.join();
-    while (task* t = q.pop()) check.take(t->value);
+    while (task* t = q.try_pop_settled()) check.take(t->value);
     FERRITE_ASSERT(check.total == 3, "a node was lost");
     FERRITE_ASSERT(q.empty());
   });
@@ -320,7 +328,7 @@ TEST(intrusive_mpsc_queue_model, empty_refill) {
     for (int i = 0; i < 2; ++i)
       if (task* t = q.try_pop()) check.take(t->value);
     producer.join();
-    while (task* t = q.pop()) check.take(t->value);
+    while (task* t = q.try_pop_settled()) check.take(t->value);
     FERRITE_ASSERT(check.total == 2, "a node was lost");
   });
 }

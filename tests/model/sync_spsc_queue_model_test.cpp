@@ -9,6 +9,7 @@
 #include <array>
 #include <cstddef>
 #include <memory>
+#include <optional>
 
 #include "ferrite/check.hpp"
 #include "ferrite/core/atomic.hpp"
@@ -68,8 +69,9 @@ TEST(spsc_queue_model, capacity_2_three_elements) {
   expect_pass([] { push_pop(2, 3); });
 }
 
-/// Move-only elements owning heap memory: each is destroyed exactly once, by the consumer's
-/// pop or by the queue's destructor (elements left in the queue), else leak / double free.
+/// Move-only elements owning heap memory, popped through both try_pop forms: each is destroyed
+/// exactly once, by the consumer's pop or by the queue's destructor (elements left in the
+/// queue), else leak / double free.
 TEST(spsc_queue_model, owned_elements_destroyed_once) {
   expect_pass([] {
     ferrite::sync::spsc_queue<std::unique_ptr<int>> q(2);
@@ -77,21 +79,23 @@ TEST(spsc_queue_model, owned_elements_destroyed_once) {
       for (int v = 1; v <= 3; ++v) static_cast<void>(q.try_push(std::make_unique<int>(v)));
     });
     int last = 0;
-    for (int i = 0; i < 2; ++i) {
-      std::unique_ptr<int> p;
-      if (q.try_pop(p)) {
-        FERRITE_ASSERT(p != nullptr && *p > last, "elements reordered");
-        last = *p;
-      }
+    std::unique_ptr<int> p;
+    if (q.try_pop(p)) {  // the T& form, then the std::optional one
+      FERRITE_ASSERT(p != nullptr && *p > last, "elements reordered");
+      last = *p;
+    }
+    if (std::optional<std::unique_ptr<int>> o = q.try_pop()) {
+      FERRITE_ASSERT(*o != nullptr && **o > last, "elements reordered");
+      last = **o;
     }
     producer.join();
     // Whatever is left is destroyed by ~spsc_queue.
   });
 }
 
-/// front()/pop() give the consumer in-place access; size_approx() from the producer stays
-/// within [0, capacity].
-TEST(spsc_queue_model, front_pop_and_size) {
+/// front()/pop_front() give the consumer in-place access; size_approx() from the producer
+/// stays within [0, capacity].
+TEST(spsc_queue_model, front_pop_front_and_size) {
   expect_pass([] {
     ferrite::sync::spsc_queue<int> q(2);
     ferrite::thread producer([&] {
@@ -104,14 +108,14 @@ TEST(spsc_queue_model, front_pop_and_size) {
       if (int* f = q.front()) {
         FERRITE_ASSERT(*f == expected, "front out of order");
         ++expected;
-        q.pop();
+        q.pop_front();
       }
     }
     producer.join();
     while (int* f = q.front()) {
       FERRITE_ASSERT(*f == expected, "front out of order");
       ++expected;
-      q.pop();
+      q.pop_front();
     }
     FERRITE_ASSERT(expected == 3, "an element was lost");
   });

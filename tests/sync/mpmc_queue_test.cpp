@@ -15,6 +15,7 @@
 #include <cstddef>
 #include <cstdint>
 #include <memory>
+#include <optional>
 #include <stdexcept>
 #include <thread>
 #include <utility>
@@ -85,6 +86,30 @@ TYPED_TEST(MpmcQueue, BlockingPushPopOnOneThread) {
   EXPECT_FALSE(q.try_pop(out));
 }
 
+TYPED_TEST(MpmcQueue, BothTryPopFormsTakeTheFront) {
+  queue<int, TypeParam> q(4);
+  int out = -1;
+  EXPECT_EQ(q.try_pop(), std::nullopt);
+  EXPECT_FALSE(q.try_pop(out));
+  for (int i = 1; i <= 4; ++i) ASSERT_TRUE(q.try_push(i));
+  EXPECT_EQ(q.try_pop(), 1);
+  ASSERT_TRUE(q.try_pop(out));
+  EXPECT_EQ(out, 2);
+  EXPECT_EQ(q.try_pop(), 3);
+  ASSERT_TRUE(q.try_pop(out));
+  EXPECT_EQ(out, 4);
+  EXPECT_EQ(q.try_pop(), std::nullopt);
+  EXPECT_FALSE(q.try_pop(out));
+  EXPECT_EQ(out, 4) << "a failed try_pop must leave `out` alone";
+  // Across laps: the optional form hands the slot on to the producer a lap later too.
+  for (int lap = 0; lap < 10; ++lap) {
+    for (int i = 0; i < 4; ++i) ASSERT_TRUE(q.try_push(lap * 4 + i));
+    EXPECT_FALSE(q.try_push(-1));
+    for (int i = 0; i < 4; ++i) EXPECT_EQ(q.try_pop(), lap * 4 + i);
+  }
+  EXPECT_TRUE(q.empty());
+}
+
 TYPED_TEST(MpmcQueue, MoveOnlyElements) {
   queue<std::unique_ptr<int>, TypeParam> q(1);
   auto a = std::make_unique<int>(1);
@@ -98,6 +123,10 @@ TYPED_TEST(MpmcQueue, MoveOnlyElements) {
   EXPECT_EQ(*out, 1);
   q.push(std::move(b));
   EXPECT_EQ(*q.pop(), 2);
+  EXPECT_TRUE(q.try_push(std::make_unique<int>(3)));
+  std::optional<std::unique_ptr<int>> taken = q.try_pop();
+  ASSERT_TRUE(taken.has_value());
+  EXPECT_EQ(**taken, 3);
 }
 
 TYPED_TEST(MpmcQueue, ThrowingConstructorDoesNotClaimAPosition) {

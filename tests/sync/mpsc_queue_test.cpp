@@ -1,12 +1,15 @@
 // SPDX-License-Identifier: Apache-2.0
 // Tests of mpsc_queue<T> (a list of blocks of slots) and intrusive_mpsc_queue<Node, &Node::next>:
 // FIFO and the empty state on one thread across block boundaries for block sizes 1, 2, 3 and 32;
-// move-only elements; throwing constructors at every offset of a block (the slot is skipped,
-// the queue is unchanged, nothing leaks); destruction of the elements left and of every block;
-// block recycling (steady traffic stops allocating); then stress runs with 4 and 8 producers
-// (oversubscribed on small machines) where every item arrives exactly once and in order per
-// producer, through try_pop and through pop(), with tiny blocks (install races, the `prev`
-// walk), counted elements and throwing constructors; and intrusive runs.
+// every pop form (try_pop into a T& and as std::optional, try_pop_state, try_pop_settled in
+// both forms, the deprecated pop) and the always-true try_push/try_emplace; move-only elements;
+// throwing constructors at every offset of a block (the slot is skipped, the queue is
+// unchanged, nothing leaks) and a throwing move (the element stays); destruction of the
+// elements left and of every block; block recycling (steady traffic stops allocating); then
+// stress runs with 4 and 8 producers (oversubscribed on small machines) where every item
+// arrives exactly once and in order per producer, through try_pop_state and through
+// try_pop_settled, with tiny blocks (install races, the `prev` walk), counted elements and
+// throwing constructors; and intrusive runs.
 #include "ferrite/sync/mpsc_queue.hpp"
 
 #include <gtest/gtest.h>
@@ -16,6 +19,7 @@
 #include <cstdint>
 #include <deque>
 #include <memory>
+#include <optional>
 #include <stdexcept>
 #include <thread>
 #include <type_traits>
@@ -111,7 +115,7 @@ TYPED_TEST(MpscQueueBlocks, FifoAcrossBlockBoundaries) {
     EXPECT_EQ(next_pop, next_push);
     EXPECT_TRUE(q.empty());
     EXPECT_EQ(q.try_pop_state(out), mpsc_pop_result::empty);
-    EXPECT_FALSE(q.pop(out));
+    EXPECT_FALSE(q.try_pop_settled(out));
     // Nothing queued: the consumer's block, at most one prepared block and the spare.
     EXPECT_LE(blocks.live.load(), 3);
   }
@@ -123,7 +127,7 @@ TEST(MpscQueue, FifoAndEmpty) {
   int out = -1;
   EXPECT_TRUE(q.empty());
   EXPECT_EQ(q.try_pop_state(out), mpsc_pop_result::empty);
-  EXPECT_FALSE(q.pop(out));
+  EXPECT_FALSE(q.try_pop_settled(out));
   for (int i = 0; i < 100; ++i) q.push(i);
   EXPECT_FALSE(q.empty());
   for (int i = 0; i < 100; ++i) {
@@ -133,11 +137,106 @@ TEST(MpscQueue, FifoAndEmpty) {
   EXPECT_FALSE(q.try_pop(out));
   EXPECT_TRUE(q.empty());
   q.emplace(5);
-  ASSERT_TRUE(q.pop(out));
+  ASSERT_TRUE(q.try_pop_settled(out));
   EXPECT_EQ(out, 5);
   static_assert(mpsc_queue<int>::block_size == 128, "about 2 KiB of 16-byte slots");
   static_assert(mpsc_queue<std::uint64_t>::block_size == 128);
   static_assert(mpsc_queue<char[200]>::block_size == 32, "at least 32 slots");
+}
+
+// Every pop form takes the front in turn, across a block boundary (blocks of 2); the
+// std::optional forms report empty as std::nullopt.
+TEST(MpscQueue, EveryPopFormTakesTheFront) {
+  mpsc_queue<int, std::allocator<int>, 2> q;
+  int out = -1;
+  EXPECT_EQ(q.try_pop(), std::nullopt);
+  EXPECT_EQ(q.try_pop_settled(), std::nullopt);
+  for (int i = 1; i <= 6; ++i) q.push(i);
+  EXPECT_EQ(q.try_pop(), 1);
+  ASSERT_TRUE(q.try_pop(out));
+  EXPECT_EQ(out, 2);
+  EXPECT_EQ(q.try_pop_settled(), 3);
+  ASSERT_TRUE(q.try_pop_settled(out));
+  EXPECT_EQ(out, 4);
+  ASSERT_EQ(q.try_pop_state(out), mpsc_pop_result::item);
+  EXPECT_EQ(out, 5);
+  EXPECT_EQ(q.try_pop(), 6);
+  EXPECT_EQ(q.try_pop(), std::nullopt);
+  EXPECT_EQ(q.try_pop_settled(), std::nullopt);
+  EXPECT_FALSE(q.try_pop(out));
+  EXPECT_EQ(out, 5) << "a failed pop must leave `out` alone";
+  EXPECT_TRUE(q.empty());
+}
+
+// try_push and try_emplace have a bounded queue's shape; an unbounded one always succeeds.
+TEST(MpscQueue, TryPushAlwaysSucceeds) {
+  mpsc_queue<std::unique_ptr<int>, std::allocator<std::unique_ptr<int>>, 2> q;
+  auto a = std::make_unique<int>(1);
+  EXPECT_TRUE(q.try_push(std::move(a)));
+  EXPECT_EQ(a, nullptr);
+  EXPECT_TRUE(q.try_emplace(new int(2)));
+  for (int i = 3; i <= 10; ++i) EXPECT_TRUE(q.try_push(std::make_unique<int>(i)));
+  mpsc_queue<int> copies;
+  const int v = 7;
+  EXPECT_TRUE(copies.try_push(v));
+  EXPECT_EQ(copies.try_pop(), 7);
+  for (int i = 1; i <= 10; ++i) {
+    std::optional<std::unique_ptr<int>> p = q.try_pop();
+    ASSERT_TRUE(p.has_value());
+    EXPECT_EQ(**p, i);
+  }
+  EXPECT_EQ(q.try_pop(), std::nullopt);
+}
+
+// pop(T&) is try_pop_settled(T&)'s old name, kept (deprecated) so that existing code compiles.
+TEST(MpscQueue, DeprecatedPopStillWaitsOutPushes) {
+  mpsc_queue<int> q;
+  int out = 0;
+#pragma GCC diagnostic push
+#pragma GCC diagnostic ignored "-Wdeprecated-declarations"
+  EXPECT_FALSE(q.pop(out));
+  q.push(3);
+  ASSERT_TRUE(q.pop(out));
+#pragma GCC diagnostic pop
+  EXPECT_EQ(out, 3);
+}
+
+// Throws from its move constructor and assignment when `fail` is set: a pop that throws
+// leaves the element at the front.
+struct throwing_move {
+  static inline bool fail = false;
+  explicit throwing_move(int v) : value(v) {}
+  throwing_move(const throwing_move&) = delete;
+  throwing_move(throwing_move&& o) : value(o.value) {
+    if (fail) throw std::runtime_error("move failed");
+  }
+  throwing_move& operator=(const throwing_move&) = delete;
+  throwing_move& operator=(throwing_move&& o) {
+    if (fail) throw std::runtime_error("move failed");
+    value = o.value;
+    return *this;
+  }
+  ~throwing_move() = default;
+  int value;
+};
+
+TEST(MpscQueue, ThrowingMoveLeavesTheElementAtTheFront) {
+  mpsc_queue<throwing_move> q;
+  q.emplace(1);
+  q.emplace(2);
+  throwing_move out(0);
+  throwing_move::fail = true;
+  EXPECT_THROW((void)q.try_pop(), std::runtime_error);
+  EXPECT_THROW((void)q.try_pop(out), std::runtime_error);
+  EXPECT_THROW((void)q.try_pop_settled(), std::runtime_error);
+  EXPECT_THROW((void)q.try_pop_state(out), std::runtime_error);
+  throwing_move::fail = false;
+  std::optional<throwing_move> first = q.try_pop();
+  ASSERT_TRUE(first.has_value());
+  EXPECT_EQ(first->value, 1);
+  ASSERT_TRUE(q.try_pop(out));
+  EXPECT_EQ(out.value, 2);
+  EXPECT_TRUE(q.empty());
 }
 
 TEST(MpscQueue, MoveOnlyElements) {
@@ -279,7 +378,7 @@ struct order_check {
 // `producers` threads push (producer, seq) after a common start; the consumer checks
 // exactly-once and per-producer order.
 template <std::size_t B>
-void mpsc_stress(std::uint32_t producers, bool use_pop, std::uint32_t per_producer) {
+void mpsc_stress(std::uint32_t producers, bool use_settled, std::uint32_t per_producer) {
   mpsc_queue<item, std::allocator<item>, B> q;
   std::atomic<bool> go{false};
   std::vector<std::thread> threads;
@@ -295,8 +394,8 @@ void mpsc_stress(std::uint32_t producers, bool use_pop, std::uint32_t per_produc
   for (std::uint64_t got = 0; got < std::uint64_t{producers} * per_producer;) {
     item it{};
     bool ok = false;
-    if (use_pop) {
-      ok = q.pop(it);
+    if (use_settled) {
+      ok = q.try_pop_settled(it);
     } else {
       const mpsc_pop_result r = q.try_pop_state(it);
       ok = r == mpsc_pop_result::item;
@@ -322,7 +421,7 @@ TEST(MpscQueueStress, FourProducersTryPop) {
   mpsc_stress<mpsc_queue<item>::block_size>(4, false, 4'000 * k_scale);  // the default blocks
 }
 TEST(MpscQueueStress, FourProducersTryPopBlocksOf32) { mpsc_stress<32>(4, false, 4'000 * k_scale); }
-TEST(MpscQueueStress, EightProducersPop) { mpsc_stress<32>(8, true, 2'000 * k_scale); }
+TEST(MpscQueueStress, EightProducersTryPopSettled) { mpsc_stress<32>(8, true, 2'000 * k_scale); }
 // Tiny blocks: a boundary every other push, so overshoots, late preparers, installs racing
 // preparations and producers walking back along `prev` after a preemption all happen often.
 TEST(MpscQueueStress, FourProducersBlocksOfTwo) { mpsc_stress<2>(4, false, 2'000 * k_scale); }
@@ -367,7 +466,7 @@ TEST(MpscQueueStress, ThrowingConstructorsUnderContention) {
     }
     throwing_value out(0, false);
     for (std::uint64_t got = 0; got < expected_items;) {
-      if (!q.pop(out)) {
+      if (!q.try_pop_settled(out)) {
         std::this_thread::yield();
         continue;
       }
@@ -405,7 +504,7 @@ TEST(MpscQueueStress, DestructionWithItemsLeftAfterConcurrentUse) {
       });
     }
     counted out(0);
-    for (int popped = 0; popped < 10'000;) popped += q.pop(out) ? 1 : 0;
+    for (int popped = 0; popped < 10'000;) popped += q.try_pop_settled(out) ? 1 : 0;
     for (auto& t : producers) t.join();
     EXPECT_EQ(counted::live.load(), 10'001);
   }
@@ -451,13 +550,26 @@ TEST(IntrusiveMpscQueue, FifoEmptyAndReuse) {
   q.push(&a);
   q.push(&b);
   q.push(&c);
-  EXPECT_EQ(q.pop(), &a);
+  EXPECT_EQ(q.try_pop_settled(), &a);
   q.push(&a);  // re-push a popped node at once
-  EXPECT_EQ(q.pop(), &b);
-  EXPECT_EQ(q.pop(), &c);
+  EXPECT_EQ(q.try_pop_settled(), &b);
+  EXPECT_EQ(q.try_pop(), &c);
+  EXPECT_EQ(q.try_pop_settled(), &a);
+  EXPECT_EQ(q.try_pop_settled(), nullptr);
+  EXPECT_EQ(q.try_pop(), nullptr);
+  EXPECT_TRUE(q.empty());
+}
+
+// pop() is try_pop_settled()'s old name, kept (deprecated) so that existing code compiles.
+TEST(IntrusiveMpscQueue, DeprecatedPopStillWaitsOutPushes) {
+  task_queue q;
+  task a(0, 0);
+  q.push(&a);
+#pragma GCC diagnostic push
+#pragma GCC diagnostic ignored "-Wdeprecated-declarations"
   EXPECT_EQ(q.pop(), &a);
   EXPECT_EQ(q.pop(), nullptr);
-  EXPECT_TRUE(q.empty());
+#pragma GCC diagnostic pop
 }
 
 // 4 producers push their own nodes; the consumer checks order and re-pushes nothing.
@@ -478,7 +590,7 @@ TEST(IntrusiveMpscQueueStress, FourProducers) {
   std::vector<std::uint32_t> next(producers, 0);
   std::uint64_t errors = 0;
   for (std::uint64_t got = 0; got < std::uint64_t{producers} * per_producer;) {
-    task* t = q.pop();
+    task* t = q.try_pop_settled();
     if (t == nullptr) {
       std::this_thread::yield();
       continue;
@@ -516,7 +628,7 @@ TEST(IntrusiveMpscQueueStress, NodesCirculate) {
       // Each producer is the only consumer of its return queue.
       for (std::uint32_t r = 0; r < rounds; ++r) {
         task* t = nullptr;
-        while ((t = returns[p]->pop()) == nullptr) std::this_thread::yield();
+        while ((t = returns[p]->try_pop_settled()) == nullptr) std::this_thread::yield();
         t->seq = r;
         q.push(t);
       }
@@ -525,7 +637,7 @@ TEST(IntrusiveMpscQueueStress, NodesCirculate) {
   std::vector<std::uint32_t> next(producers, 0);
   std::uint64_t errors = 0;
   for (std::uint64_t got = 0; got < std::uint64_t{producers} * rounds;) {
-    task* t = q.pop();
+    task* t = q.try_pop_settled();
     if (t == nullptr) {
       std::this_thread::yield();
       continue;
@@ -538,7 +650,7 @@ TEST(IntrusiveMpscQueueStress, NodesCirculate) {
   for (auto& t : threads) t.join();
   EXPECT_EQ(errors, 0U);
   for (std::uint32_t p = 0; p < producers; ++p) {
-    while (returns[p]->pop() != nullptr) {
+    while (returns[p]->try_pop_settled() != nullptr) {
     }
   }
   EXPECT_TRUE(q.empty());

@@ -1,6 +1,7 @@
 // SPDX-License-Identifier: Apache-2.0
 // Tests of seg_queue<T>: FIFO order and size_approx on one thread across many block boundaries
-// (31 slots a block), move-only elements through both try_pop forms, a throwing constructor
+// (31 slots a block), both try_pop forms and the always-true try_push/try_emplace, move-only
+// elements through both try_pop forms, a throwing constructor
 // that must not claim a position, destruction of the elements left (in a partly read first
 // block and in later blocks); then oversubscribed stress runs (4-8 threads on any number of
 // cores): every item delivered exactly once (a per-item counter) and in order per producer as
@@ -81,6 +82,37 @@ TEST(SegQueue, SizeAtExactBlockMultiples) {
     q.push(7);  // the queue stays usable at the boundary it stopped at
     EXPECT_EQ(q.try_pop(), 7);
   }
+}
+
+TEST(SegQueue, BothTryPopFormsTakeTheFront) {
+  seg_queue<int> q;
+  int out = -1;
+  EXPECT_EQ(q.try_pop(), std::nullopt);
+  EXPECT_FALSE(q.try_pop(out));
+  for (int i = 1; i <= 40; ++i) q.push(i);  // across a block boundary
+  for (int i = 1; i <= 40; i += 2) {
+    EXPECT_EQ(q.try_pop(), i);
+    ASSERT_TRUE(q.try_pop(out));
+    EXPECT_EQ(out, i + 1);
+  }
+  EXPECT_EQ(q.try_pop(), std::nullopt);
+  EXPECT_FALSE(q.try_pop(out));
+  EXPECT_EQ(out, 40) << "a failed try_pop must leave `out` alone";
+}
+
+// try_push and try_emplace have a bounded queue's shape; an unbounded one always succeeds.
+TEST(SegQueue, TryPushAlwaysSucceeds) {
+  seg_queue<std::unique_ptr<int>> q;
+  auto a = std::make_unique<int>(0);
+  EXPECT_TRUE(q.try_push(std::move(a)));
+  EXPECT_EQ(a, nullptr);
+  for (int i = 1; i < 70; ++i) EXPECT_TRUE(q.try_emplace(new int(i)));
+  seg_queue<int> copies;
+  const int v = 7;
+  EXPECT_TRUE(copies.try_push(v));
+  EXPECT_EQ(copies.try_pop(), 7);
+  for (int i = 0; i < 70; ++i) EXPECT_EQ(*must(q.try_pop()), i);
+  EXPECT_EQ(q.try_pop(), std::nullopt);
 }
 
 TEST(SegQueue, MoveOnlyElements) {

@@ -1,7 +1,8 @@
 // SPDX-License-Identifier: Apache-2.0
 // Tests of spsc_queue<T>: capacity rounding (0, 1, 2, non-powers of two), FIFO order and the
-// full/empty edges on one thread, front()/pop(), move-only elements, a throwing constructor
-// leaving the queue unchanged, destruction of the elements left in the queue, and two-thread
+// full/empty edges on one thread, both try_pop forms, front()/pop_front() (and the deprecated
+// pop()), move-only elements, a throwing constructor or move leaving the queue unchanged,
+// destruction of the elements left in the queue, and two-thread
 // stress runs (every item delivered exactly once and in order, at capacities 1, 2 and 1024)
 // that ThreadSanitizer checks for races on the slots.
 #include "ferrite/sync/spsc_queue.hpp"
@@ -12,6 +13,7 @@
 #include <cstddef>
 #include <cstdint>
 #include <memory>
+#include <optional>
 #include <stdexcept>
 #include <thread>
 #include <utility>
@@ -71,7 +73,25 @@ TEST(SpscQueue, TinyCapacitiesWrapManyTimes) {
   }
 }
 
-TEST(SpscQueue, FrontAndPop) {
+TEST(SpscQueue, BothTryPopFormsTakeTheFront) {
+  spsc_queue<int> q(4);
+  int out = -1;
+  EXPECT_EQ(q.try_pop(), std::nullopt);
+  EXPECT_FALSE(q.try_pop(out));
+  for (int i = 1; i <= 4; ++i) ASSERT_TRUE(q.try_push(i));
+  EXPECT_EQ(q.try_pop(), 1);
+  ASSERT_TRUE(q.try_pop(out));
+  EXPECT_EQ(out, 2);
+  EXPECT_EQ(q.try_pop(), 3);
+  ASSERT_TRUE(q.try_pop(out));
+  EXPECT_EQ(out, 4);
+  EXPECT_EQ(q.try_pop(), std::nullopt);
+  EXPECT_FALSE(q.try_pop(out));
+  EXPECT_EQ(out, 4) << "a failed try_pop must leave `out` alone";
+  EXPECT_TRUE(q.empty());
+}
+
+TEST(SpscQueue, FrontAndPopFront) {
   spsc_queue<std::vector<int>> q(4);
   EXPECT_EQ(q.front(), nullptr);
   ASSERT_TRUE(q.try_emplace(3U, 7));  // vector(3, 7)
@@ -79,12 +99,26 @@ TEST(SpscQueue, FrontAndPop) {
   std::vector<int>* f = q.front();
   ASSERT_NE(f, nullptr);
   EXPECT_EQ(*f, (std::vector<int>{7, 7, 7}));
-  EXPECT_EQ(q.front(), f);  // stable until pop
-  q.pop();
+  EXPECT_EQ(q.front(), f);  // stable until pop_front
+  q.pop_front();
   ASSERT_NE(q.front(), nullptr);
   EXPECT_EQ(*q.front(), (std::vector<int>{1, 2}));
-  q.pop();
+  q.pop_front();
   EXPECT_EQ(q.front(), nullptr);
+}
+
+// pop() is pop_front()'s old name, kept (deprecated) so that existing code compiles.
+TEST(SpscQueue, DeprecatedPopStillDropsTheFront) {
+  spsc_queue<int> q(2);
+  ASSERT_TRUE(q.try_push(1));
+  ASSERT_TRUE(q.try_push(2));
+  ASSERT_NE(q.front(), nullptr);
+#pragma GCC diagnostic push
+#pragma GCC diagnostic ignored "-Wdeprecated-declarations"
+  q.pop();
+#pragma GCC diagnostic pop
+  ASSERT_NE(q.front(), nullptr);
+  EXPECT_EQ(*q.front(), 2);
 }
 
 TEST(SpscQueue, MoveOnlyElements) {
@@ -99,8 +133,44 @@ TEST(SpscQueue, MoveOnlyElements) {
   ASSERT_TRUE(q.try_pop(out));
   EXPECT_EQ(*out, 1);
   EXPECT_TRUE(q.try_push(std::move(b)));
-  ASSERT_TRUE(q.try_pop(out));
-  EXPECT_EQ(*out, 2);
+  std::optional<std::unique_ptr<int>> taken = q.try_pop();
+  ASSERT_TRUE(taken.has_value());
+  EXPECT_EQ(**taken, 2);
+  EXPECT_EQ(q.try_pop(), std::nullopt);
+}
+
+// Throws from its move constructor when `fail` is set: try_pop() must leave the element at
+// the front (and try_pop(T&) likewise when the move assignment throws).
+struct throwing_move {
+  static inline bool fail = false;
+  explicit throwing_move(int v) : value(v) {}
+  throwing_move(const throwing_move&) = delete;
+  throwing_move(throwing_move&& o) : value(o.value) {
+    if (fail) throw std::runtime_error("move failed");
+  }
+  throwing_move& operator=(const throwing_move&) = delete;
+  throwing_move& operator=(throwing_move&& o) {
+    if (fail) throw std::runtime_error("move failed");
+    value = o.value;
+    return *this;
+  }
+  ~throwing_move() = default;
+  int value;
+};
+
+TEST(SpscQueue, ThrowingMoveLeavesTheElementAtTheFront) {
+  spsc_queue<throwing_move> q(2);
+  ASSERT_TRUE(q.try_emplace(1));
+  throwing_move out(0);
+  throwing_move::fail = true;
+  EXPECT_THROW((void)q.try_pop(), std::runtime_error);
+  EXPECT_THROW((void)q.try_pop(out), std::runtime_error);
+  throwing_move::fail = false;
+  EXPECT_EQ(q.size_approx(), 1U);
+  std::optional<throwing_move> taken = q.try_pop();
+  ASSERT_TRUE(taken.has_value());
+  EXPECT_EQ(taken->value, 1);
+  EXPECT_TRUE(q.empty());
 }
 
 TEST(SpscQueue, ThrowingConstructorLeavesTheQueueUnchanged) {
@@ -111,9 +181,9 @@ TEST(SpscQueue, ThrowingConstructorLeavesTheQueueUnchanged) {
   ASSERT_TRUE(q.try_emplace(false));
   EXPECT_FALSE(q.try_emplace(false));
   ASSERT_NE(q.front(), nullptr);
-  q.pop();
+  q.pop_front();
   ASSERT_NE(q.front(), nullptr);
-  q.pop();
+  q.pop_front();
   EXPECT_TRUE(q.empty());
 }
 
@@ -125,7 +195,7 @@ TEST(SpscQueue, DestructorDestroysTheElementsLeft) {
       ASSERT_TRUE(q.try_emplace(i));
       if (i % 2 == 1) {
         ASSERT_NE(q.front(), nullptr);
-        q.pop();
+        q.pop_front();
       }
     }
     EXPECT_EQ(counted::live.load(), 3);
@@ -163,9 +233,9 @@ TEST(SpscQueueStress, InOrderCapacity1) { stress_in_order(1, 20'000); }
 TEST(SpscQueueStress, InOrderCapacity2) { stress_in_order(2, 40'000); }
 TEST(SpscQueueStress, InOrderCapacity1024) { stress_in_order(1024, 300'000); }
 
-// Move-only heap elements through front()/pop(): each pointer is delivered once, in order;
-// ASan catches a double delete or a leak, TSan a race on the pointee.
-TEST(SpscQueueStress, MoveOnlyThroughFrontAndPop) {
+// Move-only heap elements through front()/pop_front(): each pointer is delivered once, in
+// order; ASan catches a double delete or a leak, TSan a race on the pointee.
+TEST(SpscQueueStress, MoveOnlyThroughFrontAndPopFront) {
   constexpr std::uint64_t n = 50'000;
   spsc_queue<std::unique_ptr<std::uint64_t>> q(16);
   std::uint64_t bad = 0;
@@ -178,7 +248,7 @@ TEST(SpscQueueStress, MoveOnlyThroughFrontAndPop) {
       }
       if (**f != expected) ++bad;
       ++expected;
-      q.pop();
+      q.pop_front();
     }
   });
   for (std::uint64_t i = 0; i < n; ++i) {

@@ -34,13 +34,18 @@ enum class mpsc_pop_result : unsigned char {
 ///
 /// The inconsistent state: a producer between its exchange and its link (or its store of
 /// head_) leaves its node unreachable; try_pop returns nullptr (try_pop_state
-/// says `inconsistent`), pop() spins over it.
+/// says `inconsistent`), try_pop_settled spins over it.
+///
+/// Names as in mpsc_queue<T>, with a node pointer (nullptr: nothing popped) where mpsc_queue
+/// has an element: push, try_pop, try_pop_state, try_pop_settled.
 ///
 /// Progress guarantee: push is wait-free (one exchange, one store); try_pop is wait-free but
-/// may report the inconsistent state; pop is blocking over it (a preempted producer delays it).
+/// may report the inconsistent state; try_pop_settled is blocking over it (a preempted
+/// producer delays it).
 ///
 /// Preconditions: a node is in at most one queue at a time and stays alive (and unmoved)
-/// from push until the consumer pops it; try_pop/pop from one thread at a time.
+/// from push until the consumer pops it; the consumer functions (try_pop, try_pop_state,
+/// try_pop_settled) from one thread at a time.
 ///
 /// Paper/source: D. Vyukov, "Intrusive MPSC node-based queue", 1024cores.net (2010), with
 /// the stub replaced by a null tail as described above.
@@ -125,9 +130,11 @@ class intrusive_mpsc_queue {
     return try_pop_state(ignored);
   }
 
-  /// Consumer: like try_pop, but waits out the inconsistent state; nullptr only when empty.
+  /// Consumer: like try_pop, but waits out the inconsistent state (spinning with backoff,
+  /// then yielding); nullptr only when the queue was empty, never because a producer was
+  /// slow to link its node.
   /// Progress: blocking while a producer is between its exchange and its link.
-  Node* pop() noexcept {
+  [[nodiscard]] Node* try_pop_settled() noexcept {
     backoff b;
     for (;;) {
       mpsc_pop_result state{};
@@ -136,6 +143,9 @@ class intrusive_mpsc_queue {
       b.snooze();
     }
   }
+
+  /// Consumer: the old name of try_pop_settled(), kept so that existing code compiles.
+  [[deprecated("use try_pop_settled()")]] Node* pop() noexcept { return try_pop_settled(); }
 
   /// Whether no pushed node is waiting, approximate while producers run.
   [[nodiscard]] bool empty() const noexcept {

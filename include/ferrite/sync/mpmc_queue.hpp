@@ -11,6 +11,7 @@
 #include <cstddef>
 #include <cstdint>
 #include <memory>
+#include <optional>
 #include <type_traits>
 #include <utility>
 
@@ -18,6 +19,7 @@
 #include "ferrite/core/backoff.hpp"
 #include "ferrite/core/cache_padded.hpp"
 #include "ferrite/core/contract.hpp"
+#include "ferrite/core/platform.hpp"
 #include "ferrite/sync/asymmetric_fence.hpp"
 #include "ferrite/sync/detail/ring_storage.hpp"
 
@@ -77,14 +79,15 @@ struct alignas(cache_line_size) mpmc_padded_slot : mpmc_slot<T> {};
 /// the current turn writes the element or moves the turn.
 ///
 /// Sleeping without a lost wake-up (blocking queues only): a waiter that has spun long
-/// enough increments its slot's `sleepers`, runs asymmetric_heavy_fence(), re-reads the turn
-/// and sleeps in atomic::wait if it has still not come. Every hand-off stores the turn, runs
-/// asymmetric_light_fence() and reads the slot's `sleepers`; if it is not zero it calls
-/// notify_all on the turn word. The fences form a store-buffering (Dekker) pair, so either
-/// the waiter's re-read sees the new turn, or the hand-off sees the waiter counted and wakes
-/// it (a wake-up before the waiter sleeps makes atomic::wait return at once: the word
-/// changed). The common path pays a compiler barrier and a load from the slot's own line;
-/// each sleep pays one membarrier system call (see asymmetric_fence.hpp).
+/// enough increments its slot's `sleepers` (W2), runs asymmetric_heavy_fence() (H), re-reads
+/// the turn (W3) and sleeps in atomic::wait (W4) if it has still not come. Every hand-off
+/// stores the turn (4)/(8), runs asymmetric_light_fence() (L) and reads the slot's `sleepers`
+/// (N); if it is not zero it calls notify_all on the turn word. The fences form a
+/// store-buffering (Dekker) pair, so either the waiter's re-read sees the new turn, or the
+/// hand-off sees the waiter counted and wakes it (a wake-up before the waiter sleeps makes
+/// atomic::wait return at once: the word changed). The common path pays a compiler barrier
+/// and a load from the slot's own line; each sleep pays one membarrier system call (see
+/// asymmetric_fence.hpp).
 ///
 /// Positions are claimed from two free-running counters, `enqueue_pos_` and `dequeue_pos_`:
 /// try_ functions CAS them forward only when the slot is already at their turn (so they
@@ -158,28 +161,9 @@ class mpmc_queue {
     if constexpr (!std::is_nothrow_constructible_v<T, Args...>) {
       return try_emplace(T(std::forward<Args>(args)...));
     } else {
-      // ORDERING: (1) relaxed: only a hint where to start; the CAS (3) decides.
-      std::uint64_t pos = enqueue_pos_->load(std::memory_order_relaxed);
-      slot* s = nullptr;
-      for (;;) {
-        s = &slot_at(pos);
-        // ORDERING: (2) acquire-load; pairs with the consumer's release hand-off (8), so its
-        // move out of the slot happens before our construction in it.
-        const std::int32_t d = distance(s->turn.load(std::memory_order_acquire), empty_turn(pos));
-        if (d == 0) {
-          // ORDERING: (3) relaxed CAS: it only claims the position; the data is ordered by
-          // (2) and (4) on the slot word.
-          if (enqueue_pos_->compare_exchange_weak(pos, pos + 1U, std::memory_order_relaxed,
-                                                  std::memory_order_relaxed)) {
-            break;
-          }
-        } else if (d < 0) {
-          return false;  // the slot still holds the element of position pos - capacity
-        } else {
-          // ORDERING: relaxed, as (1): another producer took pos; start over further on.
-          pos = enqueue_pos_->load(std::memory_order_relaxed);
-        }
-      }
+      std::uint64_t pos = 0;
+      slot* const s = try_claim<false>(enqueue_pos_.value, pos);
+      if (s == nullptr) return false;  // the slot still holds the element of pos - capacity
       fill(*s, pos, std::forward<Args>(args)...);
       return true;
     }
@@ -202,35 +186,27 @@ class mpmc_queue {
   bool try_pop(T& out) noexcept
     requires std::is_nothrow_move_assignable_v<T>
   {
-    // ORDERING: (5) relaxed: only a hint; the CAS (7) decides.
-    std::uint64_t pos = dequeue_pos_->load(std::memory_order_relaxed);
-    slot* s = nullptr;
-    for (;;) {
-      s = &slot_at(pos);
-      // ORDERING: (6) acquire-load; pairs with the producer's release hand-off (4), so the
-      // element it constructed is visible to us.
-      const std::int32_t d = distance(s->turn.load(std::memory_order_acquire), full_turn(pos));
-      if (d == 0) {
-        // ORDERING: (7) relaxed CAS: it only claims the position, like (3).
-        if (dequeue_pos_->compare_exchange_weak(pos, pos + 1U, std::memory_order_relaxed,
-                                                std::memory_order_relaxed)) {
-          break;
-        }
-      } else if (d < 0) {
-        return false;  // position pos has not been filled yet
-      } else {
-        // ORDERING: relaxed, as (5).
-        pos = dequeue_pos_->load(std::memory_order_relaxed);
-      }
-    }
+    std::uint64_t pos = 0;
+    slot* const s = try_claim<true>(dequeue_pos_.value, pos);
+    if (s == nullptr) return false;  // position pos has not been filled yet
     s->value.with_mut([&](storage* st) {
-      // SAFETY: we own position pos and its turn is "full" (6): the element is constructed
+      // SAFETY: we own position pos and its turn is "full" (2)/(6): the element is constructed
       // and no other thread touches the slot until the hand-off below.
       out = std::move(st->value);
       std::destroy_at(std::addressof(st->value));
     });
-    hand_off(*s, empty_turn(pos + mask_ + 1U));  // (8)
+    hand_off(*s, empty_turn(pos + mask_ + 1U));
     return true;
+  }
+
+  /// Removes and returns the front element, or std::nullopt when the slot of the next
+  /// position has not been filled yet (as try_pop(T&)).
+  /// Complexity and progress: as try_pop(T&).
+  [[nodiscard]] std::optional<T> try_pop() noexcept {
+    std::uint64_t pos = 0;
+    slot* const s = try_claim<true>(dequeue_pos_.value, pos);
+    if (s == nullptr) return std::nullopt;
+    return take<std::optional<T>>(*s, pos);
   }
 
   /// Constructs a T from `args` at the back, waiting while the queue is full.
@@ -273,14 +249,7 @@ class mpmc_queue {
     const std::uint64_t pos = dequeue_pos_->fetch_add(1U, std::memory_order_relaxed);
     slot& s = slot_at(pos);
     wait_for(s, full_turn(pos));
-    T result = s.value.with_mut([](storage* st) {
-      // SAFETY: as in try_pop: we own position pos and (W1) saw its "full" turn.
-      T moved(std::move(st->value));
-      std::destroy_at(std::addressof(st->value));
-      return moved;
-    });
-    hand_off(s, empty_turn(pos + mask_ + 1U));  // (8)
-    return result;
+    return take<T>(s, pos);
   }
 
   /// Claimed pushes minus claimed pops, clamped to [0, capacity()]: exact when no operation
@@ -326,30 +295,78 @@ class mpmc_queue {
     return slots_[static_cast<size_type>(pos & mask_)];
   }
 
+  /// Claims the next position of `counter` (enqueue_pos_ when !Full, dequeue_pos_ when Full)
+  /// if its slot is at that position's empty (full) turn already: returns the slot and sets
+  /// `pos`, or returns nullptr when the slot is not there yet (full, or empty). Never waits.
+  template <bool Full>
+  FERRITE_ALWAYS_INLINE slot* try_claim(atomic<std::uint64_t>& counter,
+                                        std::uint64_t& pos) noexcept {
+    // ORDERING: (1)/(5) relaxed: only a hint where to start; the CAS (3)/(7) decides.
+    pos = counter.load(std::memory_order_relaxed);
+    for (;;) {
+      slot& s = slot_at(pos);
+      const std::uint32_t want = Full ? full_turn(pos) : empty_turn(pos);
+      // ORDERING: (2)/(6) acquire-load; pairs with the release hand-off (4)/(8) that set the turn,
+      // so the previous owner's construction in the slot (a producer's) or move out of it (a
+      // consumer's) happens before our access.
+      const std::int32_t d = distance(s.turn.load(std::memory_order_acquire), want);
+      if (d == 0) {
+        // ORDERING: (3)/(7) relaxed CAS: it only claims the position; the data is ordered by
+        // (2)/(6) and (4)/(8) on the slot word.
+        if (counter.compare_exchange_weak(pos, pos + 1U, std::memory_order_relaxed,
+                                          std::memory_order_relaxed)) {
+          return &s;
+        }
+      } else if (d < 0) {
+        return nullptr;
+      } else {
+        // ORDERING: relaxed, as (1)/(5): another thread took pos; start over further on.
+        pos = counter.load(std::memory_order_relaxed);
+      }
+    }
+  }
+
   /// Constructs the element of position `pos` in `s` (which we own) and hands it to pos's
   /// consumer.
   template <class... Args>
   static void fill(slot& s, std::uint64_t pos, Args&&... args) noexcept {
     s.value.with_mut([&](storage* st) {
-      // SAFETY: we own position pos and its turn is "empty" ((2) or (W1)): the previous
+      // SAFETY: we own position pos and its turn is "empty" ((2)/(6) or (W1)): the previous
       // element was moved out and destroyed before the hand-off we acquired.
       std::construct_at(std::addressof(st->value), std::forward<Args>(args)...);
     });
-    hand_off(s, full_turn(pos));  // (4)
+    hand_off(s, full_turn(pos));
+  }
+
+  /// Moves the element of position `pos` out of `s` (which we own) into a new R (T or
+  /// std::optional<T>) and hands the slot to the producer one lap later.
+  template <class R>
+  R take(slot& s, std::uint64_t pos) noexcept {
+    R result = s.value.with_mut([](storage* st) {
+      // SAFETY: we own position pos and its turn is "full" ((2)/(6) or (W1)): the element is
+      // constructed and no other thread touches the slot until the hand-off below.
+      R moved(std::move(st->value));
+      std::destroy_at(std::addressof(st->value));
+      return moved;
+    });
+    hand_off(s, empty_turn(pos + mask_ + 1U));
+    return result;
   }
 
   /// Moves `s` to `turn` and, in a blocking queue, wakes its sleepers if there may be any.
   static void hand_off(slot& s, std::uint32_t turn) noexcept {
-    // ORDERING: (4)/(8) release-store; pairs with the acquire-loads (2)/(6) and (W1)/(W3)
-    // of the next turn's owner, so our write (4: construction) or read (8: move out) of the
-    // element happens before theirs.
+    // ORDERING: (4)/(8) release-store; pairs with the acquire-loads (2)/(6), (W1) and (W3) of the
+    // next turn's owner, so our write (a construction) or read (a move out) of the element happens
+    // before theirs.
     s.turn.store(turn, std::memory_order_release);
     if constexpr (Options.blocking) {
       // ORDERING: (L) light side of the store-buffering pair with the heavy fence (H) in
       // wait_for(): either our (N) sees the waiter's (W2), or its (W3) sees our store.
       asymmetric_light_fence();
       // ORDERING: (N) relaxed; see (L).
-      if (s.sleepers.load(std::memory_order_relaxed) != 0) s.turn.notify_all();
+      if (s.sleepers.load(std::memory_order_relaxed) != 0) {
+        s.turn.notify_all();  // wakes the waiters asleep in (W4), which re-read with (W1)
+      }
     }
   }
 
@@ -358,8 +375,8 @@ class mpmc_queue {
   static void wait_for(slot& s, std::uint32_t turn) noexcept {
     backoff b;
     for (;;) {
-      // ORDERING: (W1) acquire-load; pairs with the release hand-off (4)/(8) that set the
-      // turn, as (2)/(6) do.
+      // ORDERING: (W1) acquire-load; pairs with the release hand-off (4)/(8) that set the turn,
+      // as (2)/(6) does.
       const std::int32_t d = distance(s.turn.load(std::memory_order_acquire), turn);
       if (d == 0) return;
       FERRITE_DEBUG_ASSERT(d < 0, "mpmc_queue: a turn was skipped");
@@ -375,7 +392,7 @@ class mpmc_queue {
       // our (W2) has stored a turn that this load sees.
       const std::uint32_t seen = s.turn.load(std::memory_order_acquire);
       // ORDERING: (W4) relaxed wait: sleeps while the word is still `seen`; a hand-off
-      // that changes it after (W3) sees our (W2) and notifies. (W1) re-reads with acquire.
+      // that changes it after (W3) sees our (W2) and notifies (N). (W1) re-reads with acquire.
       if (seen != turn) s.turn.wait(seen, std::memory_order_relaxed);
       // ORDERING: (W5) relaxed: no longer a sleeper.
       s.sleepers.fetch_sub(1U, std::memory_order_relaxed);

@@ -13,11 +13,12 @@
 // and the numbered ordering table are in detail/mpsc_queue_impl.hpp.
 //
 // ```cpp
-// ferrite::sync::mpsc_queue<job> q;      // allocates the first block
-// q.push(job{1});                        // any thread; never fails (grows)
+// ferrite::sync::mpsc_queue<job> q;          // allocates the first block
+// q.push(job{1});                            // any thread; never fails (grows)
 // job j;
-// if (q.try_pop(j)) run(j);              // the consumer thread only
-// while (q.pop(j)) run(j);               // the same, waiting out pushes in flight
+// if (q.try_pop(j)) run(j);                  // the consumer thread only
+// std::optional<job> k = q.try_pop();        // the same, for types without a default state
+// while (q.try_pop_settled(j)) run(j);       // the same, waiting out pushes in flight
 // ```
 #pragma once
 
@@ -26,6 +27,7 @@
 #include <cstddef>
 #include <cstdint>
 #include <memory>
+#include <optional>
 #include <type_traits>
 #include <utility>
 
@@ -33,6 +35,7 @@
 #include "ferrite/core/backoff.hpp"
 #include "ferrite/core/cache_padded.hpp"
 #include "ferrite/core/contract.hpp"
+#include "ferrite/core/platform.hpp"
 #include "ferrite/sync/detail/ring_storage.hpp"
 #include "ferrite/sync/intrusive_mpsc_queue.hpp"
 
@@ -123,10 +126,11 @@ enum class mpsc_recycling : bool { off, on };
 ///
 /// Progress guarantee, honestly: a claim is one fetch_add and never fails, and publishing is
 /// one store; but (1) the consumer pops in claim order, so a producer preempted between its
-/// claim and its publication stalls the consumer at that slot (try_pop says `inconsistent`,
-/// pop() waits), like seg_queue and Vyukov's queues; (2) at a block boundary the producers
-/// that overshoot wait for the installer, a few instructions (plus an allocation when the
-/// preparer of the next block is late and the free list is empty). try_pop is wait-free.
+/// claim and its publication stalls the consumer at that slot (try_pop_state says
+/// `inconsistent`, try_pop_settled waits), like seg_queue and Vyukov's queues; (2) at a block
+/// boundary the producers that overshoot wait for the installer, a few instructions (plus an
+/// allocation when the preparer of the next block is late and the free list is empty). try_pop is
+/// wait-free.
 ///
 /// Memory: one allocation per BlockSize elements while the queue grows. The consumer puts each
 /// used-up block on the free list (as it is: a state word names its lap, so an old one reads
@@ -142,7 +146,8 @@ enum class mpsc_recycling : bool { off, on };
 /// same way; if the installer itself cannot get a block, it calls std::terminate (a claimed
 /// boundary cannot be given back, and every other producer would wait for it forever).
 ///
-/// Thread roles are a precondition: try_pop, try_pop_state, pop from one thread at a time.
+/// Thread roles are a precondition: the consumer functions (try_pop, try_pop_state,
+/// try_pop_settled) from one thread at a time.
 ///
 /// Paper/source: tokio's mpsc block list (tokio/src/sync/mpsc/list.rs) and crossbeam-channel's
 /// list flavor; fetch_add claims as in A. Adas and R. Friedman, "Jiffy: a fast, memory
@@ -234,6 +239,31 @@ class mpsc_queue {
     emplace(std::move(value));
   }
 
+  /// emplace(args...), for code written against a bounded queue's shape: always true (the
+  /// queue grows). Throws what emplace throws.
+  template <class... Args>
+    requires std::is_constructible_v<T, Args...>
+  bool try_emplace(Args&&... args) {
+    emplace(std::forward<Args>(args)...);
+    return true;
+  }
+
+  /// push(value); always true (see try_emplace).
+  bool try_push(const T& value)
+    requires std::is_copy_constructible_v<T>
+  {
+    emplace(value);
+    return true;
+  }
+
+  /// push(std::move(value)); always true (see try_emplace).
+  bool try_push(T&& value)
+    requires std::is_move_constructible_v<T>
+  {
+    emplace(std::move(value));
+    return true;
+  }
+
   /// Consumer: moves the front element into `out` and reports `item`; or reports `empty`
   /// (nothing claimed that was not popped) or `inconsistent` (the front slot is claimed but
   /// its producer has not published it yet) and leaves `out` alone. If T's move assignment
@@ -242,7 +272,12 @@ class mpsc_queue {
   mpsc_pop_result try_pop_state(T& out) noexcept(std::is_nothrow_move_assignable_v<T>)
     requires std::is_move_assignable_v<T>
   {
-    return pop_front<true>(out);
+    std::uint64_t pos = 0;
+    mpsc_pop_result why{};
+    slot* const s = front_slot<true>(pos, why);
+    if (s == nullptr) return why;
+    move_out(*s, pos, out);
+    return mpsc_pop_result::item;
   }
 
   /// Consumer: try_pop_state(out) == item, except that it does not read the producers' line
@@ -250,29 +285,66 @@ class mpsc_queue {
   bool try_pop(T& out) noexcept(std::is_nothrow_move_assignable_v<T>)
     requires std::is_move_assignable_v<T>
   {
-    return pop_front<false>(out) == mpsc_pop_result::item;
+    std::uint64_t pos = 0;
+    mpsc_pop_result why{};
+    slot* const s = front_slot<false>(pos, why);
+    if (s == nullptr) return false;
+    move_out(*s, pos, out);
+    return true;
   }
 
-  /// Consumer: like try_pop, but waits out the inconsistent state (spinning with backoff,
-  /// then yielding): returns false only when the queue was empty.
+  /// Consumer: removes and returns the front element, or std::nullopt when try_pop(T&) would
+  /// return false. If T's move constructor throws, the element stays at the front.
+  /// Complexity: as try_pop(T&). Progress: wait-free.
+  [[nodiscard]] std::optional<T> try_pop() noexcept(std::is_nothrow_move_constructible_v<T>)
+    requires std::is_move_constructible_v<T>
+  {
+    std::uint64_t pos = 0;
+    mpsc_pop_result why{};
+    slot* const s = front_slot<false>(pos, why);
+    if (s == nullptr) return std::nullopt;
+    return take_out(*s, pos);
+  }
+
+  /// Consumer: like try_pop(out), but waits out a push in flight at the front (the
+  /// inconsistent state of try_pop_state), spinning with backoff, then yielding; so false
+  /// means the queue was empty, never that a producer was slow to publish.
   /// Progress: blocking while the front slot's producer is between its claim and publication.
-  bool pop(T& out) noexcept(std::is_nothrow_move_assignable_v<T>)
+  bool try_pop_settled(T& out) noexcept(std::is_nothrow_move_assignable_v<T>)
     requires std::is_move_assignable_v<T>
   {
-    backoff b;
-    for (;;) {
-      const mpsc_pop_result r = try_pop_state(out);
-      if (r != mpsc_pop_result::inconsistent) return r == mpsc_pop_result::item;
-      b.snooze();
-    }
+    std::uint64_t pos = 0;
+    slot* const s = settled_front_slot(pos);
+    if (s == nullptr) return false;
+    move_out(*s, pos, out);
+    return true;
+  }
+
+  /// Consumer: try_pop() that waits out a push in flight, as try_pop_settled(T&).
+  [[nodiscard]] std::optional<T> try_pop_settled() noexcept(std::is_nothrow_move_constructible_v<T>)
+    requires std::is_move_constructible_v<T>
+  {
+    std::uint64_t pos = 0;
+    slot* const s = settled_front_slot(pos);
+    if (s == nullptr) return std::nullopt;
+    return take_out(*s, pos);
+  }
+
+  /// Consumer: the old name of try_pop_settled(out), kept so that existing code compiles.
+  [[deprecated("use try_pop_settled(out)")]] bool pop(T& out) noexcept(
+      std::is_nothrow_move_assignable_v<T>)
+    requires std::is_move_assignable_v<T>
+  {
+    return try_pop_settled(out);
   }
 
   /// Whether every claimed slot was popped: exact on the consumer when no push is in flight,
   /// approximate from any other thread. Progress: wait-free.
   [[nodiscard]] bool empty() const noexcept {
-    // ORDERING: relaxed, both: an estimate; (C4) explains why, on the consumer, the tail
-    // is never behind its position.
+    // ORDERING: relaxed: an estimate.
     const std::uint64_t head = consumer_->shown_pos.load(std::memory_order_relaxed);
+    // ORDERING: relaxed: an estimate; (C4) explains why, on the consumer, the tail is never
+    // behind its position.
     return tail_->word.load(std::memory_order_relaxed) == head;
   }
 
@@ -319,41 +391,79 @@ class mpsc_queue {
     return claim_slow(w);
   }
 
-  /// Consumer: the body of try_pop_state (Tell) and try_pop (!Tell: `empty` stands for both
-  /// empty and inconsistent, and the producers' line is not read).
+  /// Consumer: the front slot, holding a published element, and its position (in `pos`),
+  /// after stepping over the slots of failed pushes; or nullptr when there is none, with the
+  /// reason in `why`. With Tell (try_pop_state, the settled forms) `why` tells empty from
+  /// inconsistent; without (try_pop), it says `empty` for both and the producers' line is not
+  /// read.
   template <bool Tell>
-  FERRITE_ALWAYS_INLINE mpsc_pop_result
-  pop_front(T& out) noexcept(std::is_nothrow_move_assignable_v<T>) {
+  FERRITE_ALWAYS_INLINE slot* front_slot(std::uint64_t& pos, mpsc_pop_result& why) noexcept {
     consumer_side& c = consumer_.value;
     for (;;) {
-      const std::uint64_t pos = c.pos;
+      pos = c.pos;
       const std::uint64_t offset = pos & detail::mpsc_offset_mask;
       slot& s = c.blk->slots[offset];
       // ORDERING: (C1) acquire; pairs with the release store (P4) of the slot's producer: its
       // element, and everything it did to the block before (the link (R2)), is visible.
       const std::uint64_t state = s.state.load(std::memory_order_acquire);
-      if (state == ((pos - offset) | detail::mpsc_slot_full)) [[likely]] {
-        s.value.with_mut([&](storage* st) {
-          // SAFETY: full in this lap, acquired by (C1): the element is constructed and
-          // visible, and only the consumer touches a published slot.
-          out = std::move(st->value);
-          std::destroy_at(std::addressof(st->value));
-        });
-        advance(pos);
-        return mpsc_pop_result::item;
-      }
+      if (state == ((pos - offset) | detail::mpsc_slot_full)) [[likely]]
+        return &s;
       if (state != ((pos - offset) | detail::mpsc_slot_skip)) {
         // Not published in this lap (yet).
-        if constexpr (!Tell) return mpsc_pop_result::empty;  // or inconsistent: not asked
-        // ORDERING: (C4) relaxed: only compared with our position, nothing is read through
-        // it. It is never behind us: the RMW or store that moved the word to `pos` happened
-        // before the (P4) that (C1) acquired for the slot before, so coherence forbids
-        // reading an older value.
-        return tail_->word.load(std::memory_order_relaxed) == pos ? mpsc_pop_result::empty
-                                                                  : mpsc_pop_result::inconsistent;
+        if constexpr (!Tell) {
+          why = mpsc_pop_result::empty;  // or inconsistent: not asked
+        } else {
+          // ORDERING: (C4) relaxed: only compared with our position, nothing is read through
+          // it. It is never behind us: the RMW or store that moved the word to `pos` happened
+          // before the (P4) that (C1) acquired for the slot before, so coherence forbids
+          // reading an older value.
+          why = tail_->word.load(std::memory_order_relaxed) == pos ? mpsc_pop_result::empty
+                                                                   : mpsc_pop_result::inconsistent;
+        }
+        return nullptr;
       }
       advance(pos);  // skip: a push that threw; nothing to read
     }
+  }
+
+  /// Consumer: front_slot<true> that waits out the inconsistent state (spinning with backoff,
+  /// then yielding); nullptr only when the queue is empty.
+  slot* settled_front_slot(std::uint64_t& pos) noexcept {
+    backoff b;
+    for (;;) {
+      mpsc_pop_result why{};
+      slot* const s = front_slot<true>(pos, why);
+      if (s != nullptr || why == mpsc_pop_result::empty) return s;
+      b.snooze();
+    }
+  }
+
+  /// Consumer: moves the element out of the front slot `s` (at `pos`, from front_slot) into
+  /// `out`, destroys it and moves past the slot. If the assignment throws, nothing changes.
+  FERRITE_ALWAYS_INLINE void move_out(slot& s, std::uint64_t pos,
+                                      T& out) noexcept(std::is_nothrow_move_assignable_v<T>) {
+    s.value.with_mut([&](storage* st) {
+      // SAFETY: full in this lap, acquired by (C1) in front_slot: the element is constructed
+      // and visible, and only the consumer touches a published slot.
+      out = std::move(st->value);
+      std::destroy_at(std::addressof(st->value));
+    });
+    advance(pos);
+  }
+
+  /// Consumer: move_out into a new std::optional (constructed in place, not assigned, so
+  /// that the caller's return value is built directly). If T's move constructor throws,
+  /// nothing changes.
+  FERRITE_ALWAYS_INLINE std::optional<T> take_out(slot& s, std::uint64_t pos) noexcept(
+      std::is_nothrow_move_constructible_v<T>) {
+    std::optional<T> out = s.value.with_mut([](storage* st) {
+      // SAFETY: as in move_out.
+      std::optional<T> moved(std::move(st->value));
+      std::destroy_at(std::addressof(st->value));
+      return moved;
+    });
+    advance(pos);
+    return out;
   }
 
   /// Consumer: moves past the slot at `pos`.

@@ -197,6 +197,29 @@ class seg_queue {
   /// emplace(std::move(value)).
   void push(T&& value) { emplace(std::move(value)); }
 
+  /// emplace(args...), for code written against a bounded queue's shape: always true (the
+  /// queue grows). Throws what emplace throws.
+  template <class... Args>
+    requires std::is_constructible_v<T, Args...>
+  bool try_emplace(Args&&... args) {
+    emplace(std::forward<Args>(args)...);
+    return true;
+  }
+
+  /// push(value); always true (see try_emplace).
+  bool try_push(const T& value)
+    requires std::is_copy_constructible_v<T>
+  {
+    emplace(value);
+    return true;
+  }
+
+  /// push(std::move(value)); always true (see try_emplace).
+  bool try_push(T&& value) {
+    emplace(std::move(value));
+    return true;
+  }
+
   /// Moves the front element into `out` and returns true, or returns false when the queue is
   /// empty. Complexity: O(1) plus one retry per position lost to another consumer.
   /// Progress: lock-free claim; after claiming, waits for the position's producer to finish.
@@ -218,7 +241,7 @@ class seg_queue {
 
   /// Removes and returns the front element, or std::nullopt when the queue is empty.
   /// As try_pop(T&), for element types without a spare object to assign to.
-  std::optional<T> try_pop() noexcept {
+  [[nodiscard]] std::optional<T> try_pop() noexcept {
     const claim c = claim_head();
     if (c.blk == nullptr) return std::nullopt;
     slot& s = wait_write(*c.blk, c.offset);

@@ -10,12 +10,14 @@
 #include <cstddef>
 #include <limits>
 #include <memory>
+#include <optional>
 #include <type_traits>
 #include <utility>
 
 #include "ferrite/core/atomic.hpp"
 #include "ferrite/core/cache_padded.hpp"
 #include "ferrite/core/contract.hpp"
+#include "ferrite/core/platform.hpp"
 #include "ferrite/sync/detail/ring_storage.hpp"
 
 namespace ferrite::sync {
@@ -40,7 +42,8 @@ namespace ferrite::sync {
 ///
 /// Thread roles are a precondition, not checked: calling a producer function from two
 /// threads at once, or a consumer function from two threads at once, is a data race.
-/// Producer functions: try_push, try_emplace. Consumer functions: try_pop, front, pop.
+/// Producer functions: try_push, try_emplace. Consumer functions: try_pop (both forms),
+/// front, pop_front.
 /// Any thread: size_approx, empty, capacity (the first two are approximate when called
 /// while the other side is running).
 ///
@@ -109,7 +112,7 @@ class spsc_queue {
     // ORDERING: (0) relaxed: only this thread (the producer) ever stores tail.
     const size_type tail = p.tail.load(std::memory_order_relaxed);
     if (tail - p.cached_head > mask_) {
-      // ORDERING: (1) acquire-load; pairs with the release-store (4) in pop(), so the
+      // ORDERING: (1) acquire-load; pairs with the release-store (4) in drop_front(), so the
       // consumer's destruction of the element in the slot we are about to reuse happens
       // before our construction in it.
       p.cached_head = consumer_->head.load(std::memory_order_acquire);
@@ -120,7 +123,7 @@ class spsc_queue {
       // previous element before publishing head (4), and (1) ordered that before us.
       std::construct_at(std::addressof(s->value), std::forward<Args>(args)...);
     });
-    // ORDERING: (2) release-store; pairs with the acquire-load (3) in front(), so the
+    // ORDERING: (2) release-store; pairs with the acquire-load (3) in front_at(), so the
     // consumer sees the element constructed above.
     p.tail.store(tail + 1U, std::memory_order_release);
     return true;
@@ -143,53 +146,56 @@ class spsc_queue {
     return try_emplace(std::move(value));
   }
 
-  /// Consumer: the front element, or nullptr when the queue is empty. The pointer stays
-  /// valid (and the element in place) until this thread calls pop().
-  /// Complexity: O(1). Progress: wait-free.
-  [[nodiscard]] T* front() noexcept {
-    auto& c = consumer_.value;
-    // ORDERING: (5) relaxed: only this thread (the consumer) ever stores head.
-    const size_type head = c.head.load(std::memory_order_relaxed);
-    if (head == c.cached_tail) {
-      // ORDERING: (3) acquire-load; pairs with the release-store (2) in try_emplace(), so
-      // the element constructed in slot `head` is visible to us.
-      c.cached_tail = producer_->tail.load(std::memory_order_acquire);
-      if (head == c.cached_tail) return nullptr;
-    }
-    // SAFETY: head < tail (cached_tail <= tail), so slot `head` holds an element that (3)
-    // made visible; only the consumer touches it until pop() publishes head + 1.
-    return slots_[head & mask_].with_mut([](storage* s) { return std::addressof(s->value); });
-  }
-
-  /// Consumer: destroys the front element and frees its slot.
-  /// Preconditions: front() returned non-null since the last pop() (FERRITE_DEBUG_ASSERT).
-  /// Complexity: O(1). Progress: wait-free.
-  void pop() noexcept {
-    auto& c = consumer_.value;
-    // ORDERING: relaxed, as (5).
-    const size_type head = c.head.load(std::memory_order_relaxed);
-    FERRITE_DEBUG_ASSERT(head != c.cached_tail, "spsc_queue::pop() on an empty queue");
-    slots_[head & mask_].with_mut([](storage* s) {
-      // SAFETY: the precondition says slot `head` holds an element (see front()).
-      std::destroy_at(std::addressof(s->value));
-    });
-    // ORDERING: (4) release-store; pairs with the acquire-load (1) in try_emplace(), so the
-    // producer reuses the slot only after the destruction above.
-    c.head.store(head + 1U, std::memory_order_release);
-  }
-
-  /// Consumer: moves the front element into `out` and pops it; false when empty. If T's
-  /// move assignment throws, the element stays at the front.
+  /// Consumer: moves the front element into `out` and pops it; false when empty (and `out`
+  /// is untouched). If T's move assignment throws, the element stays at the front.
   /// Complexity: O(1). Progress: wait-free.
   bool try_pop(T& out) noexcept(std::is_nothrow_move_assignable_v<T>)
     requires std::is_move_assignable_v<T>
   {
-    T* const front_element = front();
+    size_type head = 0;
+    T* const front_element = front_at(head);
     if (front_element == nullptr) return false;
     out = std::move(*front_element);
-    pop();
+    drop_front(head);
     return true;
   }
+
+  /// Consumer: removes and returns the front element, or std::nullopt when the queue is
+  /// empty. If T's move constructor throws, the element stays at the front.
+  /// Complexity: O(1). Progress: wait-free.
+  [[nodiscard]] std::optional<T> try_pop() noexcept(std::is_nothrow_move_constructible_v<T>)
+    requires std::is_move_constructible_v<T>
+  {
+    size_type head = 0;
+    T* const front_element = front_at(head);
+    if (front_element == nullptr) return std::nullopt;
+    std::optional<T> out(std::move(*front_element));
+    drop_front(head);
+    return out;
+  }
+
+  /// Consumer: the front element, or nullptr when the queue is empty. The pointer stays
+  /// valid (and the element in place) until this thread calls pop_front().
+  /// Complexity: O(1). Progress: wait-free.
+  [[nodiscard]] T* front() noexcept {
+    size_type head = 0;
+    return front_at(head);
+  }
+
+  /// Consumer: destroys the front element and frees its slot (std::deque::pop_front's shape;
+  /// use it after front()).
+  /// Preconditions: front() returned non-null since the last pop_front() or try_pop
+  /// (FERRITE_DEBUG_ASSERT). Complexity: O(1). Progress: wait-free.
+  void pop_front() noexcept {
+    // ORDERING: (5) relaxed: only this thread (the consumer) ever stores head.
+    const size_type head = consumer_->head.load(std::memory_order_relaxed);
+    FERRITE_DEBUG_ASSERT(head != consumer_->cached_tail,
+                         "spsc_queue::pop_front() on an empty queue");
+    drop_front(head);
+  }
+
+  /// Consumer: the old name of pop_front(), kept so that existing code compiles.
+  [[deprecated("use pop_front()")]] void pop() noexcept { pop_front(); }
 
   /// The number of elements, exact when neither side is running, otherwise a value the
   /// queue held at some instant during the call, clamped to [0, capacity()].
@@ -227,6 +233,35 @@ class spsc_queue {
     atomic<size_type> head{0};
     size_type cached_tail = 0;
   };
+
+  /// Consumer: the front element and its position (in `head`), or nullptr when empty.
+  FERRITE_ALWAYS_INLINE T* front_at(size_type& head) noexcept {
+    auto& c = consumer_.value;
+    // ORDERING: (5) relaxed: only this thread (the consumer) ever stores head.
+    head = c.head.load(std::memory_order_relaxed);
+    if (head == c.cached_tail) {
+      // ORDERING: (3) acquire-load; pairs with the release-store (2) in try_emplace(), so
+      // the element constructed in slot `head` is visible to us.
+      c.cached_tail = producer_->tail.load(std::memory_order_acquire);
+      if (head == c.cached_tail) return nullptr;
+    }
+    // SAFETY: head < tail (cached_tail <= tail), so slot `head` holds an element that (3)
+    // made visible; only the consumer touches it until drop_front() publishes head + 1.
+    return slots_[head & mask_].with_mut([](storage* s) { return std::addressof(s->value); });
+  }
+
+  /// Consumer: destroys the element at position `head` and frees its slot.
+  /// Preconditions: `head` is the consumer's position and the slot holds an element (the
+  /// callers checked it: front_at() returned non-null, or pop_front's assertion).
+  FERRITE_ALWAYS_INLINE void drop_front(size_type head) noexcept {
+    slots_[head & mask_].with_mut([](storage* s) {
+      // SAFETY: the precondition says slot `head` holds an element (see front_at()).
+      std::destroy_at(std::addressof(s->value));
+    });
+    // ORDERING: (4) release-store; pairs with the acquire-loads (1) in try_emplace() and (6)
+    // in size_approx(), so the producer reuses the slot only after the destruction above.
+    consumer_->head.store(head + 1U, std::memory_order_release);
+  }
 
   // Line 0: read-only after construction, so it stays Shared in both cores' caches.
   const size_type mask_;

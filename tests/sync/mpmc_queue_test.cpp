@@ -4,8 +4,9 @@
 // throwing constructor that must not claim a position, destruction of the elements left; then
 // oversubscribed stress runs (4-8 threads on any number of cores) with try_ and blocking
 // operations, mixed, at capacities 1, 2 and 64: every item delivered exactly once (a
-// per-item counter) and in order per producer as seen by each consumer; and a run where
-// consumers are asleep in atomic::wait before any producer starts.
+// per-item counter) and in order per producer as seen by each consumer; and runs where every
+// consumer (or producer) is asleep in atomic::wait, as sleepers_approx() shows, before the
+// other side starts.
 #include "ferrite/sync/mpmc_queue.hpp"
 
 #include <gtest/gtest.h>
@@ -258,8 +259,31 @@ TEST(MpmcQueueNonBlocking, StressTryOps) {
   EXPECT_EQ(*out, 3);
 }
 
-// Consumers start first and sleep in atomic::wait (their backoff runs out long before the
-// producers start); a lost wake-up would hang here (ctest's timeout reports it).
+// Spins (yielding) until `done()` or until a deadline long past any healthy run, so that a
+// broken sleeper protocol fails the test instead of hanging it; false on the deadline.
+template <class Done>
+bool wait_until(Done done) {
+  const auto deadline = std::chrono::steady_clock::now() + std::chrono::seconds(60);
+  while (!done()) {
+    if (std::chrono::steady_clock::now() > deadline) return false;
+    std::this_thread::yield();
+  }
+  return true;
+}
+
+TYPED_TEST(MpmcQueue, SleepersApproxCountsWaitersAsleep) {
+  queue<int, TypeParam> q(2);
+  EXPECT_EQ(q.sleepers_approx(), 0U);
+  std::thread consumer([&] { EXPECT_EQ(q.pop(), 5); });
+  EXPECT_TRUE(wait_until([&] { return q.sleepers_approx() == 1; }));
+  q.push(5);
+  consumer.join();
+  EXPECT_EQ(q.sleepers_approx(), 0U);
+}
+
+// Every consumer is asleep in atomic::wait (sleepers_approx() counts all of them) before the
+// producer starts, so each element is handed to a sleeper; a lost wake-up hangs a consumer,
+// and ctest's timeout reports it.
 TYPED_TEST(MpmcQueue, SleepingConsumersAreWoken) {
   queue<std::uint64_t, TypeParam> q(1);
   constexpr int consumers = 6;
@@ -271,7 +295,8 @@ TYPED_TEST(MpmcQueue, SleepingConsumersAreWoken) {
       for (std::uint64_t k = 0; k < per_consumer; ++k) sum.fetch_add(q.pop());
     });
   }
-  std::this_thread::sleep_for(std::chrono::milliseconds(50));
+  const bool all_asleep = wait_until([&] { return q.sleepers_approx() == consumers; });
+  EXPECT_TRUE(all_asleep) << "the consumers never went to sleep";
   constexpr std::uint64_t n = consumers * per_consumer;
   std::thread producer([&] {
     for (std::uint64_t i = 1; i <= n; ++i) q.push(i);
@@ -279,9 +304,11 @@ TYPED_TEST(MpmcQueue, SleepingConsumersAreWoken) {
   producer.join();
   for (auto& t : threads) t.join();
   EXPECT_EQ(sum.load(), n * (n + 1) / 2);
+  EXPECT_EQ(q.sleepers_approx(), 0U);
 }
 
-// The same with the roles reversed: producers block on a full queue and sleep.
+// The same with the roles reversed: producers block on a full queue and sleep (all six of
+// them: two fill the ring, and their next pushes wait too) before the consumer starts.
 TYPED_TEST(MpmcQueue, SleepingProducersAreWoken) {
   counted::live = 0;
   {
@@ -294,7 +321,8 @@ TYPED_TEST(MpmcQueue, SleepingProducersAreWoken) {
         for (std::uint64_t k = 0; k < per_producer; ++k) q.emplace(k);
       });
     }
-    std::this_thread::sleep_for(std::chrono::milliseconds(50));
+    const bool all_asleep = wait_until([&] { return q.sleepers_approx() == producers; });
+    EXPECT_TRUE(all_asleep) << "the producers never went to sleep";
     for (std::uint64_t k = 0; k < producers * per_producer - 2; ++k) (void)q.pop();
     for (auto& t : threads) t.join();
     EXPECT_EQ(q.size_approx(), 2U);

@@ -87,7 +87,7 @@ struct alignas(cache_line_size) mpmc_padded_slot : mpmc_slot<T> {};
 /// hand-off sees the waiter counted and wakes it (a wake-up before the waiter sleeps makes
 /// atomic::wait return at once: the word changed). The common path pays a compiler barrier
 /// and a load from the slot's own line; each sleep pays one membarrier system call (see
-/// asymmetric_fence.hpp).
+/// asymmetric_fence.hpp). sleepers_approx() sums the counts, for tests and monitoring.
 ///
 /// Positions are claimed from two free-running counters, `enqueue_pos_` and `dequeue_pos_`:
 /// try_ functions CAS them forward only when the slot is already at their turn (so they
@@ -266,6 +266,22 @@ class mpmc_queue {
 
   /// Whether size_approx() is 0.
   [[nodiscard]] bool empty() const noexcept { return size_approx() == 0; }
+
+  /// The number of threads in push/pop that gave up spinning and are asleep in atomic::wait,
+  /// or about to sleep or just woken (a waiter counts itself in before its last look at the
+  /// turn and out after it wakes). Exact when every waiter is asleep; approximate otherwise.
+  /// For tests and monitoring: nothing in the queue depends on it.
+  /// Complexity: O(capacity) (one relaxed load per slot). Progress: wait-free.
+  [[nodiscard]] size_type sleepers_approx() const noexcept
+    requires(Options.blocking)
+  {
+    size_type n = 0;
+    for (size_type i = 0; i <= mask_; ++i) {
+      // ORDERING: relaxed: an estimate; nothing is read through it.
+      n += slots_[i].sleepers.load(std::memory_order_relaxed);
+    }
+    return n;
+  }
 
   /// The number of elements the queue can hold: a power of two.
   [[nodiscard]] size_type capacity() const noexcept { return static_cast<size_type>(mask_ + 1U); }

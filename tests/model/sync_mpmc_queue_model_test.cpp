@@ -194,11 +194,11 @@ void run_clock(int ticks) {
 }
 
 /// One consumer pops an empty ring while the clock runs, then the main thread pushes. With
-/// 13 ticks and more, the consumer has counted itself in `sleepers` (W2), run the heavy fence
-/// (H), re-read the turn (W3) and is asleep in atomic::wait (W4) when the push's hand-off
-/// (turn store (4)/(8), light fence (L), sleeper load (N), notify_all (notify_all)) runs; with
-/// fewer, it is on its way there and the two sides of the Dekker pair interleave. Either way it
-/// must be woken, or the execution ends in a deadlock.
+/// 13 ticks and more, the consumer has counted itself in `sleepers` (V16), run the heavy fence
+/// (V17), re-read the turn (V18) and is asleep in atomic::wait (V19) when the push's hand-off
+/// (turn store (V11), light fence (V12), sleeper load (V13), notify_all (V14)) runs; with fewer, it
+/// is on its way there and the two sides of the Dekker pair interleave. Either way it must be
+/// woken, or the execution ends in a deadlock.
 TEST(mpmc_queue_model, blocking_pop_sleeps_and_is_woken) {
   for (int ticks = 8; ticks <= 13; ++ticks) {
     SCOPED_TRACE(ticks);

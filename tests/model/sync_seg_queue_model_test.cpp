@@ -156,7 +156,7 @@ TEST(seg_queue_model, two_producers_two_consumers) {
 }
 
 /// A push that happens before a pop (through a release/acquire flag) is seen by it: try_pop
-/// never reports empty then (the emptiness check (Q2) reads a relaxed tail).
+/// never reports empty then (the emptiness check (Q24) reads a relaxed tail).
 TEST(seg_queue_model, pop_after_push_is_never_empty) {
   expect_pass([] {
     seg_queue<int> q;
@@ -174,8 +174,8 @@ TEST(seg_queue_model, pop_after_push_is_never_empty) {
 }
 
 /// Block boundary, producer side: the producer pushes into slot 30 (claiming it installs the
-/// next block: (Q4), (Q5), (Q6)) and into slot 0 of the next block, while the consumer pops
-/// twice: it may wait at the phantom position or for the link (Q13), moves the head onto the
+/// next block: (Q16), (Q17), (Q18)) and into slot 0 of the next block, while the consumer pops
+/// twice: it may wait at the phantom position or for the link (Q28), moves the head onto the
 /// new block and frees the used one (destroy_block), in FIFO order.
 TEST(seg_queue_model, block_boundary_install) {
   expect_pass([] { two_pushes_against_two_takes(30); });

@@ -5,6 +5,27 @@
 // consumer walks the links and does a read-modify-write only when it takes the last node.
 // Pushing never allocates, which is what an executor's run queue wants for its tasks. Also
 // home of mpsc_pop_result, shared with mpsc_queue<T>.
+//
+// The orderings, by the labels of the ORDERING comments (one per atomic operation, in reading
+// order):
+//   (I1)  - relaxed store of the new node's link: published by the release half of (I2)
+//   (I2)  - this acq_rel exchange of tail_ synchronizes-with the previous producer's (I2) (its
+//           node's (I1) is visible to our (I4)) and with the consumer's release-CAS (I9) whose null
+//           it read (the consumer's (I8) happens before our (I3))
+//   (I3)  - this release-store of head_ synchronizes-with the acquire-load (I5)
+//   (I4)  - this release-store of the previous node's link synchronizes-with the acquire-loads
+//           (I7, I10)
+//   (I5)  - this acquire-load of head_ synchronizes-with the release-store (I3)
+//   (I6)  - relaxed load of tail_: only tells empty from a push in flight
+//   (I7)  - this acquire-load of the front node's link synchronizes-with the release-store (I4)
+//   (I8)  - relaxed store of head_ (cleared before detaching): published by the CAS (I9)
+//   (I9)  - this acq_rel CAS of tail_ synchronizes-with the producers' acquire-exchange (I2)
+//   (I10) - this acquire-load of the front node's link synchronizes-with the release-store (I4), as
+//           (I7)
+//   (I11) - relaxed store of head_ (restored): only the consumer reads it back, and no producer
+//           stores head_ while tail_ is not null
+//   (I12) - relaxed store of head_ (advanced): only the consumer reads it back
+//   (I13) - relaxed load of tail_ in empty(): an estimate
 #pragma once
 
 #include "ferrite/core/atomic.hpp"
@@ -65,18 +86,19 @@ class intrusive_mpsc_queue {
   /// Producer (any thread): appends `n`.
   /// Preconditions: n is not in any queue. Complexity: O(1). Progress: wait-free.
   void push(Node* n) noexcept {
-    // ORDERING: (P0) relaxed: published by the release half of (P1).
+    // ORDERING: (I1) relaxed: published by the release half of (I2).
     (n->*Next).store(nullptr, std::memory_order_relaxed);
-    // ORDERING: (P1) acq_rel exchange. Release publishes (P0) and the caller's writes to n
-    // to the next producer (which stores into n's link at (P2)). Acquire makes our (P2)
-    // come after the previous producer's (P0), and our (P3) after the consumer's detach
-    // (C3), whose null we read.
+    // ORDERING: (I2) acq_rel exchange. Release publishes (I1) and the caller's writes to n
+    // to the next producer (which stores into n's link at (I4)). Acquire makes our (I4)
+    // come after the previous producer's (I1), and our (I3) after the consumer's detach
+    // (I9), whose null we read.
     Node* const prev = tail_->exchange(n, std::memory_order_acq_rel);
     if (prev == nullptr) {
-      // ORDERING: (P3) release-store; pairs with the acquire-load (C1) in try_pop_state.
+      // ORDERING: (I3) release-store; pairs with the acquire-load (I5) in try_pop_state.
       head_->store(n, std::memory_order_release);
     } else {
-      // ORDERING: (P2) release-store; pairs with the acquire-loads (C2) in try_pop_state.
+      // ORDERING: (I4) release-store; pairs with the acquire-loads (I7) and (I10) in
+      // try_pop_state.
       (prev->*Next).store(n, std::memory_order_release);
     }
   }
@@ -85,40 +107,45 @@ class intrusive_mpsc_queue {
   /// the reason in `state` (empty or inconsistent).
   /// Complexity: O(1). Progress: wait-free.
   Node* try_pop_state(mpsc_pop_result& state) noexcept {
-    // ORDERING: (C1) acquire-load; pairs with (P3), for a node published as the new head.
+    // ORDERING: (I5) acquire-load; pairs with (I3), for a node published as the new head.
     // The consumer's own stores of head_ below are relaxed: it reads them back itself.
     Node* const first = head_->load(std::memory_order_acquire);
     if (first == nullptr) {
-      // ORDERING: relaxed: only tells empty from a push in flight; no data is read through it.
+      // ORDERING: (I6) relaxed: only tells empty from a push in flight; no data is read
+      // through it.
       state = tail_->load(std::memory_order_relaxed) == nullptr ? mpsc_pop_result::empty
                                                                 : mpsc_pop_result::inconsistent;
       return nullptr;
     }
-    // ORDERING: (C2) acquire-load; pairs with (P2), so the next node's contents are visible.
+    // ORDERING: (I7) acquire-load; pairs with (I4), so the next node's contents are visible.
     Node* next = (first->*Next).load(std::memory_order_acquire);
     if (next == nullptr) {
       // `first` looks like the last node: detach it by swinging tail_ back to null. Clear
-      // head_ first: after a successful CAS, the next producer will store head_ (P3).
+      // head_ first: after a successful CAS, the next producer will store head_ (I3).
+      // ORDERING: (I8) relaxed: published by the release half of (I9).
       head_->store(nullptr, std::memory_order_relaxed);
       Node* expected = first;
-      // ORDERING: (C3) acq_rel CAS. Release orders the head_ store above before the next
-      // producer's (P3) (it acquires our null at (P1)); acquire is not needed for data.
+      // ORDERING: (I9) acq_rel CAS. Release orders the head_ store (I8) before the next
+      // producer's (I3) (it acquires our null at (I2)); acquire is not needed for data.
       if (tail_->compare_exchange_strong(expected, nullptr, std::memory_order_acq_rel,
                                          std::memory_order_acquire)) {
         state = mpsc_pop_result::item;
         return first;
       }
-      // A producer exchanged after `first` and is about to link it (P2).
-      // ORDERING: (C2) again.
+      // A producer exchanged after `first` and is about to link it (I4).
+      // ORDERING: (I10) acquire-load; pairs with (I4), as (I7).
       next = (first->*Next).load(std::memory_order_acquire);
       if (next == nullptr) {
-        head_->store(first, std::memory_order_relaxed);  // no producer stores head_ now:
-        state = mpsc_pop_result::inconsistent;           // tail_ is not null
+        // ORDERING: (I11) relaxed: no producer stores head_ now (tail_ is not null), and
+        // only this thread reads it back.
+        head_->store(first, std::memory_order_relaxed);
+        state = mpsc_pop_result::inconsistent;
         return nullptr;
       }
     }
     // SAFETY (of handing `first` out): its successor is linked, so the one producer that
     // had `first` as prev is done with it; no other thread references it.
+    // ORDERING: (I12) relaxed: only this thread reads head_ back while the queue is not empty.
     head_->store(next, std::memory_order_relaxed);
     state = mpsc_pop_result::item;
     return first;
@@ -149,7 +176,7 @@ class intrusive_mpsc_queue {
 
   /// Whether no pushed node is waiting, approximate while producers run.
   [[nodiscard]] bool empty() const noexcept {
-    // ORDERING: relaxed: an estimate.
+    // ORDERING: (I13) relaxed: an estimate.
     return tail_->load(std::memory_order_relaxed) == nullptr;
   }
 

@@ -6,6 +6,38 @@
 // slot's turn, spinning with backoff and then sleeping in atomic::wait on the turn word. A
 // per-slot sleeper count, read after an asymmetric fence, lets the hand-off stay a plain
 // store and notify only when someone may be asleep on that slot.
+//
+// The orderings, by the labels of the ORDERING comments (one per atomic operation, in reading
+// order):
+//   (V1)  - relaxed load of a turn in the destructor: its precondition orders every hand-off before
+//           it
+//   (V2)  - relaxed fetch_add of enqueue_pos in emplace: a ticket; the wait (V15) orders the data
+//   (V3)  - relaxed fetch_add of dequeue_pos in pop: a ticket, like (V2)
+//   (V4)  - relaxed load of dequeue_pos in size_approx: an estimate
+//   (V5)  - relaxed load of enqueue_pos in size_approx: an estimate
+//   (V6)  - relaxed load of a slot's sleepers in sleepers_approx: an estimate
+//   (V7)  - relaxed load of the claim counter in try_claim: a hint; the CAS (V9) decides
+//   (V8)  - this acquire-load of the turn synchronizes-with the release-store (V11) of the hand-off
+//           that set it: the previous owner's construction (a producer's) or move out (a
+//           consumer's) happens before ours
+//   (V9)  - relaxed CAS of the claim counter: it only claims the position; the turn word orders the
+//           data ((V8), (V11))
+//   (V10) - relaxed reload of the claim counter after another thread took the position, as (V7)
+//   (V11) - this release-store of the turn synchronizes-with the acquire-loads (V8, V15, V18) of
+//           the next turn's owner
+//   (V12) - light fence; with the heavy fence (V17) a store-buffering pair: either (V13) sees the
+//           waiter's (V16), or the waiter's (V18) sees our (V11)
+//   (V13) - relaxed load of the slot's sleepers, ordered by (V12)
+//   (V14) - notify_all on the turn word: wakes the threads asleep in (V19)
+//   (V15) - this acquire-load of the turn synchronizes-with the release-store (V11)
+//   (V16) - relaxed fetch_add of the slot's sleepers: counts the waiter in for (V13)
+//   (V17) - heavy fence; pairs with the light fence (V12)
+//   (V18) - this acquire-load of the turn synchronizes-with the release-store (V11); after (V17)
+//   (V19) - relaxed wait on the turn word: sleeps while it still holds the value (V18) read; (V15)
+//           re-reads it with acquire
+//   (V20) - relaxed fetch_sub of the slot's sleepers: the waiter is awake
+//   (V21) - relaxed store of each slot's first turn at construction: whoever hands the queue to
+//           other threads publishes it
 #pragma once
 
 #include <cstddef>
@@ -79,10 +111,10 @@ struct alignas(cache_line_size) mpmc_padded_slot : mpmc_slot<T> {};
 /// the current turn writes the element or moves the turn.
 ///
 /// Sleeping without a lost wake-up (blocking queues only): a waiter that has spun long
-/// enough increments its slot's `sleepers` (W2), runs asymmetric_heavy_fence() (H), re-reads
-/// the turn (W3) and sleeps in atomic::wait (W4) if it has still not come. Every hand-off
-/// stores the turn (4)/(8), runs asymmetric_light_fence() (L) and reads the slot's `sleepers`
-/// (N); if it is not zero it calls notify_all on the turn word. The fences form a
+/// enough increments its slot's `sleepers` (V16), runs asymmetric_heavy_fence() (V17), re-reads
+/// the turn (V18) and sleeps in atomic::wait (V19) if it has still not come. Every hand-off
+/// stores the turn (V11), runs asymmetric_light_fence() (V12) and reads the slot's `sleepers`
+/// (V13); if it is not zero it calls notify_all on the turn word (V14). The fences form a
 /// store-buffering (Dekker) pair, so either the waiter's re-read sees the new turn, or the
 /// hand-off sees the waiter counted and wakes it (a wake-up before the waiter sleeps makes
 /// atomic::wait return at once: the word changed). The common path pays a compiler barrier
@@ -137,7 +169,7 @@ class mpmc_queue {
   ~mpmc_queue() {
     for (size_type i = 0; i <= mask_; ++i) {
       slot& s = slots_[i];
-      // ORDERING: relaxed: the precondition orders every hand-off before us.
+      // ORDERING: (V1) relaxed: the precondition orders every hand-off before us.
       const std::uint32_t turn = s.turn.load(std::memory_order_relaxed);
       // SAFETY: an odd turn means "full, awaiting its consumer": the element is constructed.
       if ((turn & 1U) != 0) std::destroy_at(std::addressof(s.value.get_mut().value));
@@ -190,7 +222,7 @@ class mpmc_queue {
     slot* const s = try_claim<true>(dequeue_pos_.value, pos);
     if (s == nullptr) return false;  // position pos has not been filled yet
     s->value.with_mut([&](storage* st) {
-      // SAFETY: we own position pos and its turn is "full" (2)/(6): the element is constructed
+      // SAFETY: we own position pos and its turn is "full" (V8): the element is constructed
       // and no other thread touches the slot until the hand-off below.
       out = std::move(st->value);
       std::destroy_at(std::addressof(st->value));
@@ -218,7 +250,7 @@ class mpmc_queue {
     if constexpr (!std::is_nothrow_constructible_v<T, Args...>) {
       emplace(T(std::forward<Args>(args)...));
     } else {
-      // ORDERING: (9) relaxed: a ticket; the wait (W1) orders the data.
+      // ORDERING: (V2) relaxed: a ticket; the wait (V15) orders the data.
       const std::uint64_t pos = enqueue_pos_->fetch_add(1U, std::memory_order_relaxed);
       slot& s = slot_at(pos);
       wait_for(s, empty_turn(pos));
@@ -245,7 +277,7 @@ class mpmc_queue {
   [[nodiscard]] T pop() noexcept
     requires(Options.blocking)
   {
-    // ORDERING: (10) relaxed: a ticket, like (9).
+    // ORDERING: (V3) relaxed: a ticket, like (V2).
     const std::uint64_t pos = dequeue_pos_->fetch_add(1U, std::memory_order_relaxed);
     slot& s = slot_at(pos);
     wait_for(s, full_turn(pos));
@@ -255,8 +287,9 @@ class mpmc_queue {
   /// Claimed pushes minus claimed pops, clamped to [0, capacity()]: exact when no operation
   /// is in flight, otherwise approximate. Complexity: O(1). Progress: wait-free.
   [[nodiscard]] size_type size_approx() const noexcept {
-    // ORDERING: relaxed: an estimate; nothing is read through it.
+    // ORDERING: (V4) relaxed: an estimate; nothing is read through it.
     const std::uint64_t deq = dequeue_pos_->load(std::memory_order_relaxed);
+    // ORDERING: (V5) relaxed, as (V4).
     const std::uint64_t enq = enqueue_pos_->load(std::memory_order_relaxed);
     const auto n = static_cast<std::int64_t>(enq - deq);  // negative: pops are waiting
     if (n <= 0) return 0;
@@ -277,7 +310,7 @@ class mpmc_queue {
   {
     size_type n = 0;
     for (size_type i = 0; i <= mask_; ++i) {
-      // ORDERING: relaxed: an estimate; nothing is read through it.
+      // ORDERING: (V6) relaxed: an estimate; nothing is read through it.
       n += slots_[i].sleepers.load(std::memory_order_relaxed);
     }
     return n;
@@ -317,18 +350,18 @@ class mpmc_queue {
   template <bool Full>
   FERRITE_ALWAYS_INLINE slot* try_claim(atomic<std::uint64_t>& counter,
                                         std::uint64_t& pos) noexcept {
-    // ORDERING: (1)/(5) relaxed: only a hint where to start; the CAS (3)/(7) decides.
+    // ORDERING: (V7) relaxed: only a hint where to start; the CAS (V9) decides.
     pos = counter.load(std::memory_order_relaxed);
     for (;;) {
       slot& s = slot_at(pos);
       const std::uint32_t want = Full ? full_turn(pos) : empty_turn(pos);
-      // ORDERING: (2)/(6) acquire-load; pairs with the release hand-off (4)/(8) that set the turn,
-      // so the previous owner's construction in the slot (a producer's) or move out of it (a
+      // ORDERING: (V8) acquire-load; pairs with the release hand-off (V11) that set the turn, so
+      // the previous owner's construction in the slot (a producer's) or move out of it (a
       // consumer's) happens before our access.
       const std::int32_t d = distance(s.turn.load(std::memory_order_acquire), want);
       if (d == 0) {
-        // ORDERING: (3)/(7) relaxed CAS: it only claims the position; the data is ordered by
-        // (2)/(6) and (4)/(8) on the slot word.
+        // ORDERING: (V9) relaxed CAS: it only claims the position; the data is ordered by (V8)
+        // and (V11) on the slot word.
         if (counter.compare_exchange_weak(pos, pos + 1U, std::memory_order_relaxed,
                                           std::memory_order_relaxed)) {
           return &s;
@@ -336,7 +369,7 @@ class mpmc_queue {
       } else if (d < 0) {
         return nullptr;
       } else {
-        // ORDERING: relaxed, as (1)/(5): another thread took pos; start over further on.
+        // ORDERING: (V10) relaxed, as (V7): another thread took pos; start over further on.
         pos = counter.load(std::memory_order_relaxed);
       }
     }
@@ -347,7 +380,7 @@ class mpmc_queue {
   template <class... Args>
   static void fill(slot& s, std::uint64_t pos, Args&&... args) noexcept {
     s.value.with_mut([&](storage* st) {
-      // SAFETY: we own position pos and its turn is "empty" ((2)/(6) or (W1)): the previous
+      // SAFETY: we own position pos and its turn is "empty" ((V8) or (V15)): the previous
       // element was moved out and destroyed before the hand-off we acquired.
       std::construct_at(std::addressof(st->value), std::forward<Args>(args)...);
     });
@@ -359,7 +392,7 @@ class mpmc_queue {
   template <class R>
   R take(slot& s, std::uint64_t pos) noexcept {
     R result = s.value.with_mut([](storage* st) {
-      // SAFETY: we own position pos and its turn is "full" ((2)/(6) or (W1)): the element is
+      // SAFETY: we own position pos and its turn is "full" ((V8) or (V15)): the element is
       // constructed and no other thread touches the slot until the hand-off below.
       R moved(std::move(st->value));
       std::destroy_at(std::addressof(st->value));
@@ -371,17 +404,19 @@ class mpmc_queue {
 
   /// Moves `s` to `turn` and, in a blocking queue, wakes its sleepers if there may be any.
   static void hand_off(slot& s, std::uint32_t turn) noexcept {
-    // ORDERING: (4)/(8) release-store; pairs with the acquire-loads (2)/(6), (W1) and (W3) of the
-    // next turn's owner, so our write (a construction) or read (a move out) of the element happens
+    // ORDERING: (V11) release-store; pairs with the acquire-loads (V8), (V15) and (V18) of the next
+    // turn's owner, so our write (a construction) or read (a move out) of the element happens
     // before theirs.
     s.turn.store(turn, std::memory_order_release);
     if constexpr (Options.blocking) {
-      // ORDERING: (L) light side of the store-buffering pair with the heavy fence (H) in
-      // wait_for(): either our (N) sees the waiter's (W2), or its (W3) sees our store.
+      // ORDERING: (V12) light side of the store-buffering pair with the heavy fence (V17) in
+      // wait_for(): either our (V13) sees the waiter's (V16), or its (V18) sees our store.
       asymmetric_light_fence();
-      // ORDERING: (N) relaxed; see (L).
+      // ORDERING: (V13) relaxed; see (V12).
       if (s.sleepers.load(std::memory_order_relaxed) != 0) {
-        s.turn.notify_all();  // wakes the waiters asleep in (W4), which re-read with (W1)
+        // ORDERING: (V14) no ordering of its own: wakes the waiters asleep in (V19), which
+        // re-read the turn with (V15).
+        s.turn.notify_all();
       }
     }
   }
@@ -391,8 +426,8 @@ class mpmc_queue {
   static void wait_for(slot& s, std::uint32_t turn) noexcept {
     backoff b;
     for (;;) {
-      // ORDERING: (W1) acquire-load; pairs with the release hand-off (4)/(8) that set the turn,
-      // as (2)/(6) does.
+      // ORDERING: (V15) acquire-load; pairs with the release hand-off (V11) that set the turn,
+      // as (V8) does.
       const std::int32_t d = distance(s.turn.load(std::memory_order_acquire), turn);
       if (d == 0) return;
       FERRITE_DEBUG_ASSERT(d < 0, "mpmc_queue: a turn was skipped");
@@ -400,17 +435,17 @@ class mpmc_queue {
         b.snooze();
         continue;
       }
-      // ORDERING: (W2) relaxed RMW: counts us as a possible sleeper for (N).
+      // ORDERING: (V16) relaxed RMW: counts us as a possible sleeper for (V13).
       s.sleepers.fetch_add(1U, std::memory_order_relaxed);
-      // ORDERING: (H) heavy side of the pair with (L) in hand_off().
+      // ORDERING: (V17) heavy side of the pair with (V12) in hand_off().
       asymmetric_heavy_fence();
-      // ORDERING: (W3) acquire-load, as (W1); after (H), so a hand-off whose (N) missed
-      // our (W2) has stored a turn that this load sees.
+      // ORDERING: (V18) acquire-load, as (V15); after (V17), so a hand-off whose (V13) missed
+      // our (V16) has stored a turn that this load sees.
       const std::uint32_t seen = s.turn.load(std::memory_order_acquire);
-      // ORDERING: (W4) relaxed wait: sleeps while the word is still `seen`; a hand-off
-      // that changes it after (W3) sees our (W2) and notifies (N). (W1) re-reads with acquire.
+      // ORDERING: (V19) relaxed wait: sleeps while the word is still `seen`; a hand-off
+      // that changes it after (V18) sees our (V16) and notifies (V14). (V15) re-reads with acquire.
       if (seen != turn) s.turn.wait(seen, std::memory_order_relaxed);
-      // ORDERING: (W5) relaxed: no longer a sleeper.
+      // ORDERING: (V20) relaxed: no longer a sleeper.
       s.sleepers.fetch_sub(1U, std::memory_order_relaxed);
     }
   }
@@ -419,7 +454,7 @@ class mpmc_queue {
   static slot* allocate_ring(size_type count) {
     slot* const slots = detail::allocate_slots<slot>(count);
     for (size_type i = 0; i < count; ++i) {
-      // ORDERING: relaxed: the constructor's caller publishes the queue to other threads.
+      // ORDERING: (V21) relaxed: the constructor's caller publishes the queue to other threads.
       slots[i].turn.store(empty_turn(i), std::memory_order_relaxed);
     }
     return slots;

@@ -107,8 +107,8 @@ enum class mpsc_recycling : bool { off, on };
 /// producer of slot 0, unless that one is late: then the installer links one itself), writes
 /// its header, points `tail_.blk` at it and stores the next lap with offset 0; overshooting
 /// producers wait for that store and claim again. Invariant: every offset below BlockSize of
-/// every lap is returned to exactly one producer, and a lap is opened (I3) only after its block
-/// is installed (I2); the offset never exceeds BlockSize - 1 + (producers inside push at
+/// every lap is returned to exactly one producer, and a lap is opened (B20) only after its block
+/// is installed (B19); the offset never exceeds BlockSize - 1 + (producers inside push at
 /// once), so at most 2^24 - BlockSize threads may push at the same time (no system runs that
 /// many), and laps compare equal modulo 2^40 only if fewer than 2^40 blocks are alive.
 ///
@@ -185,7 +185,7 @@ class mpsc_queue {
     block* const first = new_block();
     set_header(*first, 0, nullptr);
     consumer_->blk = first;
-    // ORDERING: relaxed: whoever hands the queue to other threads publishes it.
+    // ORDERING: (B1) relaxed: whoever hands the queue to other threads publishes it.
     tail_->blk.store(first, std::memory_order_relaxed);
   }
   /// Destroys the remaining elements and frees every block (linked ahead or free too).
@@ -213,9 +213,9 @@ class mpsc_queue {
         if (c.offset == 0) prepare_next(*c.blk);
       }
       s.value.with_mut([&](storage* st) {
-        // SAFETY: the claim (P1) gave this slot to us alone; the consumer reads it only after
-        // our state store (P4), and a reused block's previous element was destroyed before
-        // the block went on the free list ((S3) -> (S2) -> (R2) -> (I1) -> (I3) -> (P1)).
+        // SAFETY: the claim (B4) gave this slot to us alone; the consumer reads it only after
+        // our state store (B9), and a reused block's previous element was destroyed before
+        // the block went on the free list ((B29) -> (B26) -> (B21) -> (B18) -> (B20) -> (B4)).
         std::construct_at(std::addressof(st->value), std::forward<Args>(args)...);
       });
     } catch (...) {
@@ -341,9 +341,9 @@ class mpsc_queue {
   /// Whether every claimed slot was popped: exact on the consumer when no push is in flight,
   /// approximate from any other thread. Progress: wait-free.
   [[nodiscard]] bool empty() const noexcept {
-    // ORDERING: relaxed: an estimate.
+    // ORDERING: (B2) relaxed: an estimate.
     const std::uint64_t head = consumer_->shown_pos.load(std::memory_order_relaxed);
-    // ORDERING: relaxed: an estimate; (C4) explains why, on the consumer, the tail is never
+    // ORDERING: (B3) relaxed: an estimate; (B7) explains why, on the consumer, the tail is never
     // behind its position.
     return tail_->word.load(std::memory_order_relaxed) == head;
   }
@@ -373,16 +373,16 @@ class mpsc_queue {
     atomic<block*> blk{nullptr};
   };
 
-  /// Claims a slot (P1) and finds its block (P2): inline when the block is the newest and the
+  /// Claims a slot (B4) and finds its block (B5): inline when the block is the newest and the
   /// slot is not its last, claim_slow() otherwise.
   FERRITE_ALWAYS_INLINE claim claim_slot() noexcept {
-    // ORDERING: (P1) acquire RMW; pairs with the release store (I3) that opened this lap: the
-    // fetch_adds after it continue its release sequence, so the installer's (I2) and the
-    // block's header happen before our (P2). No release: a claim publishes nothing.
+    // ORDERING: (B4) acquire RMW; pairs with the release store (B20) that opened this lap: the
+    // fetch_adds after it continue its release sequence, so the installer's (B19) and the
+    // block's header happen before our (B5). No release: a claim publishes nothing.
     const std::uint64_t w = tail_->word.fetch_add(1, std::memory_order_acquire);
     const std::uint64_t offset = w & detail::mpsc_offset_mask;
     if (offset + 1 < BlockSize) [[likely]] {
-      // ORDERING: (P2) acquire, as in find_block().
+      // ORDERING: (B5) acquire, as (B16) in find_block().
       block* const b = tail_->blk.load(std::memory_order_acquire);
       // SAFETY: as in find_block(): b is this lap's block or a later one, alive.
       if (lap_of(*b) == w - offset) [[likely]]
@@ -403,8 +403,8 @@ class mpsc_queue {
       pos = c.pos;
       const std::uint64_t offset = pos & detail::mpsc_offset_mask;
       slot& s = c.blk->slots[offset];
-      // ORDERING: (C1) acquire; pairs with the release store (P4) of the slot's producer: its
-      // element, and everything it did to the block before (the link (R2)), is visible.
+      // ORDERING: (B6) acquire; pairs with the release store (B9) of the slot's producer: its
+      // element, and everything it did to the block before (the link (B21)), is visible.
       const std::uint64_t state = s.state.load(std::memory_order_acquire);
       if (state == ((pos - offset) | detail::mpsc_slot_full)) [[likely]]
         return &s;
@@ -413,9 +413,9 @@ class mpsc_queue {
         if constexpr (!Tell) {
           why = mpsc_pop_result::empty;  // or inconsistent: not asked
         } else {
-          // ORDERING: (C4) relaxed: only compared with our position, nothing is read through
+          // ORDERING: (B7) relaxed: only compared with our position, nothing is read through
           // it. It is never behind us: the RMW or store that moved the word to `pos` happened
-          // before the (P4) that (C1) acquired for the slot before, so coherence forbids
+          // before the (B9) that (B6) acquired for the slot before, so coherence forbids
           // reading an older value.
           why = tail_->word.load(std::memory_order_relaxed) == pos ? mpsc_pop_result::empty
                                                                    : mpsc_pop_result::inconsistent;
@@ -443,7 +443,7 @@ class mpsc_queue {
   FERRITE_ALWAYS_INLINE void move_out(slot& s, std::uint64_t pos,
                                       T& out) noexcept(std::is_nothrow_move_assignable_v<T>) {
     s.value.with_mut([&](storage* st) {
-      // SAFETY: full in this lap, acquired by (C1) in front_slot: the element is constructed
+      // SAFETY: full in this lap, acquired by (B6) in front_slot: the element is constructed
       // and visible, and only the consumer touches a published slot.
       out = std::move(st->value);
       std::destroy_at(std::addressof(st->value));
@@ -473,7 +473,7 @@ class mpsc_queue {
     if ((next_pos & detail::mpsc_offset_mask) == BlockSize) [[unlikely]]
       next_pos = next_block(pos);
     c.pos = next_pos;
-    // ORDERING: relaxed: only empty() reads it, for an estimate.
+    // ORDERING: (B8) relaxed: only empty() reads it, for an estimate.
     c.shown_pos.store(next_pos, std::memory_order_relaxed);
   }
 
@@ -488,7 +488,7 @@ class mpsc_queue {
   void put_free(block* first, block* last) noexcept;
 
   static void publish(slot& s, std::uint64_t state) noexcept {
-    // ORDERING: (P4) release; pairs with (C1) of the consumer: the element constructed in the
+    // ORDERING: (B9) release; pairs with (B6) of the consumer: the element constructed in the
     // slot, and all of this producer's accesses to the block, happen before the consumer
     // reads the slot (and so before it frees the block).
     s.state.store(state, std::memory_order_release);

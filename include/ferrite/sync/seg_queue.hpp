@@ -149,8 +149,9 @@ class seg_queue {
   /// An empty queue with its first block. Throws std::bad_alloc.
   seg_queue() {
     block* const first = new block;
-    // ORDERING: relaxed: whatever hands the queue to other threads orders these stores.
+    // ORDERING: (Q1) relaxed: whatever hands the queue to other threads orders this store.
     head_->block.store(first, std::memory_order_relaxed);
+    // ORDERING: (Q2) relaxed, as (Q1).
     tail_->block.store(first, std::memory_order_relaxed);
   }
 
@@ -177,11 +178,11 @@ class seg_queue {
       const claim c = claim_tail();
       slot& s = c.blk->slots[c.offset];
       s.value.with_mut([&](storage* st) {
-        // SAFETY: we won position c.offset of c.blk (Q3): nobody else writes this slot, and its
+        // SAFETY: we won position c.offset of c.blk (Q14): nobody else writes this slot, and its
         // consumer reads it only after the `written` store below.
         std::construct_at(std::addressof(st->value), std::forward<Args>(args)...);
       });
-      // ORDERING: (Q8) release; pairs with the acquire load (Q12) of the consumer of this
+      // ORDERING: (Q3) release; pairs with the acquire load (Q33) of the consumer of this
       // position: the element constructed above is visible to it.
       s.written.store(1, std::memory_order_release);
     }
@@ -230,7 +231,7 @@ class seg_queue {
     if (c.blk == nullptr) return false;
     slot& s = wait_write(*c.blk, c.offset);
     s.value.with_mut([&](storage* st) {
-      // SAFETY: we own the position (Q10) and its `written` flag is set (Q12): the element is
+      // SAFETY: we own the position (Q26) and its `written` flag is set (Q33): the element is
       // constructed, and nobody else touches it.
       out = std::move(st->value);
       std::destroy_at(std::addressof(st->value));
@@ -259,9 +260,9 @@ class seg_queue {
   /// otherwise a value the queue had at some point during the call, or close to it.
   /// Complexity: O(1). Progress: wait-free.
   [[nodiscard]] size_type size_approx() const noexcept {
-    // ORDERING: (Q15) acquire, as (Q9): the tail read after it is at least this head.
+    // ORDERING: (Q4) acquire, as (Q19): the tail read after it is at least this head.
     const std::uint64_t head = head_->index.load(std::memory_order_acquire) >> detail::seg_shift;
-    // ORDERING: (Q16) relaxed, as (Q11): an estimate; nothing is read through it.
+    // ORDERING: (Q5) relaxed, as (Q24): an estimate; nothing is read through it.
     const std::uint64_t tail = tail_->index.load(std::memory_order_relaxed) >> detail::seg_shift;
     const std::uint64_t h = slots_before(head);
     const std::uint64_t t = slots_before(tail);

@@ -5,6 +5,23 @@
 // line and the slot it fills or drains, and reloads the other index (one cache miss) only
 // when the cached copy says the ring looks full or empty. This is the layout of rigtorp's
 // SPSCQueue and of Lamport's ring with the index caching of FastForward / MCRingBuffer.
+//
+// The orderings, by the labels of the ORDERING comments (one per atomic operation, in reading
+// order):
+//   (R1)  - relaxed load of head in the destructor: its precondition orders every pop before it
+//   (R2)  - relaxed load of tail in the destructor: likewise for every push
+//   (R3)  - relaxed load of tail in try_emplace: only the producer stores tail
+//   (R4)  - this acquire-load of head synchronizes-with the release-store (R11): the consumer's
+//           destruction of the element in a slot happens before the producer reuses the slot
+//   (R5)  - this release-store of tail synchronizes-with the acquire-loads (R8, R10): the element
+//           constructed in the slot is visible to the consumer
+//   (R6)  - relaxed load of head in pop_front: only the consumer stores head
+//   (R7)  - this acquire-load of head synchronizes-with the release-store (R11): the tail the
+//           consumer read before storing that head is visible, so (R8) reads a tail >= head
+//   (R8)  - this acquire-load of tail synchronizes-with the release-store (R5)
+//   (R9)  - relaxed load of head in front_at: only the consumer stores head
+//   (R10) - this acquire-load of tail synchronizes-with the release-store (R5)
+//   (R11) - this release-store of head synchronizes-with the acquire-loads (R4, R7)
 #pragma once
 
 #include <cstddef>
@@ -86,8 +103,9 @@ class spsc_queue {
   /// happens-after the last push and pop (e.g. it joined both threads).
   /// Complexity: O(capacity + size()).
   ~spsc_queue() {
-    // ORDERING: relaxed: the precondition already orders every push and pop before us.
+    // ORDERING: (R1) relaxed: the precondition already orders every pop before us.
     const size_type head = consumer_->head.load(std::memory_order_relaxed);
+    // ORDERING: (R2) relaxed: likewise for every push.
     const size_type tail = producer_->tail.load(std::memory_order_relaxed);
     for (size_type i = head; i != tail; ++i) {
       // SAFETY: slots in [head, tail) hold constructed elements (invariant of the ring),
@@ -109,10 +127,10 @@ class spsc_queue {
     requires std::is_constructible_v<T, Args...>
   bool try_emplace(Args&&... args) noexcept(std::is_nothrow_constructible_v<T, Args...>) {
     auto& p = producer_.value;
-    // ORDERING: (0) relaxed: only this thread (the producer) ever stores tail.
+    // ORDERING: (R3) relaxed: only this thread (the producer) ever stores tail.
     const size_type tail = p.tail.load(std::memory_order_relaxed);
     if (tail - p.cached_head > mask_) {
-      // ORDERING: (1) acquire-load; pairs with the release-store (4) in drop_front(), so the
+      // ORDERING: (R4) acquire-load; pairs with the release-store (R11) in drop_front(), so the
       // consumer's destruction of the element in the slot we are about to reuse happens
       // before our construction in it.
       p.cached_head = consumer_->head.load(std::memory_order_acquire);
@@ -120,10 +138,10 @@ class spsc_queue {
     }
     slots_[tail & mask_].with_mut([&](storage* s) {
       // SAFETY: tail - head < capacity, so slot `tail` is free: the consumer destroyed its
-      // previous element before publishing head (4), and (1) ordered that before us.
+      // previous element before publishing head (R11), and (R4) ordered that before us.
       std::construct_at(std::addressof(s->value), std::forward<Args>(args)...);
     });
-    // ORDERING: (2) release-store; pairs with the acquire-load (3) in front_at(), so the
+    // ORDERING: (R5) release-store; pairs with the acquire-load (R10) in front_at(), so the
     // consumer sees the element constructed above.
     p.tail.store(tail + 1U, std::memory_order_release);
     return true;
@@ -187,7 +205,7 @@ class spsc_queue {
   /// Preconditions: front() returned non-null since the last pop_front() or try_pop
   /// (FERRITE_DEBUG_ASSERT). Complexity: O(1). Progress: wait-free.
   void pop_front() noexcept {
-    // ORDERING: (5) relaxed: only this thread (the consumer) ever stores head.
+    // ORDERING: (R6) relaxed: only this thread (the consumer) ever stores head.
     const size_type head = consumer_->head.load(std::memory_order_relaxed);
     FERRITE_DEBUG_ASSERT(head != consumer_->cached_tail,
                          "spsc_queue::pop_front() on an empty queue");
@@ -201,11 +219,11 @@ class spsc_queue {
   /// queue held at some instant during the call, clamped to [0, capacity()].
   /// Complexity: O(1). Progress: wait-free.
   [[nodiscard]] size_type size_approx() const noexcept {
-    // ORDERING: (6) acquire-load of head; pairs with (4): the consumer read a tail >= head
-    // (via (3)) before storing it, so the tail load (7) below returns at least that much
+    // ORDERING: (R7) acquire-load of head; pairs with (R11): the consumer read a tail >= head
+    // (via (R10)) before storing it, so the tail load (R8) below returns at least that much
     // (write-read coherence) and tail - head does not wrap.
     const size_type head = consumer_->head.load(std::memory_order_acquire);
-    // ORDERING: (7) acquire-load; pairs with (2). Any tail at least (6) is a valid answer.
+    // ORDERING: (R8) acquire-load; pairs with (R5). Any tail at least (R7) is a valid answer.
     const size_type tail = producer_->tail.load(std::memory_order_acquire);
     const size_type n = tail - head;
     return n > mask_ + 1U ? mask_ + 1U : n;
@@ -223,12 +241,12 @@ class spsc_queue {
   using slot = cell<storage>;
 
   /// The producer's cache line. cached_head is a producer-private copy of the consumer's
-  /// head: a lower bound of it, refreshed by (1) only when the ring looks full.
+  /// head: a lower bound of it, refreshed by (R4) only when the ring looks full.
   struct producer_side {
     atomic<size_type> tail{0};
     size_type cached_head = 0;
   };
-  /// The consumer's cache line; cached_tail is a lower bound of tail refreshed by (3).
+  /// The consumer's cache line; cached_tail is a lower bound of tail refreshed by (R10).
   struct consumer_side {
     atomic<size_type> head{0};
     size_type cached_tail = 0;
@@ -237,15 +255,15 @@ class spsc_queue {
   /// Consumer: the front element and its position (in `head`), or nullptr when empty.
   FERRITE_ALWAYS_INLINE T* front_at(size_type& head) noexcept {
     auto& c = consumer_.value;
-    // ORDERING: (5) relaxed: only this thread (the consumer) ever stores head.
+    // ORDERING: (R9) relaxed: only this thread (the consumer) ever stores head.
     head = c.head.load(std::memory_order_relaxed);
     if (head == c.cached_tail) {
-      // ORDERING: (3) acquire-load; pairs with the release-store (2) in try_emplace(), so
+      // ORDERING: (R10) acquire-load; pairs with the release-store (R5) in try_emplace(), so
       // the element constructed in slot `head` is visible to us.
       c.cached_tail = producer_->tail.load(std::memory_order_acquire);
       if (head == c.cached_tail) return nullptr;
     }
-    // SAFETY: head < tail (cached_tail <= tail), so slot `head` holds an element that (3)
+    // SAFETY: head < tail (cached_tail <= tail), so slot `head` holds an element that (R10)
     // made visible; only the consumer touches it until drop_front() publishes head + 1.
     return slots_[head & mask_].with_mut([](storage* s) { return std::addressof(s->value); });
   }
@@ -258,7 +276,7 @@ class spsc_queue {
       // SAFETY: the precondition says slot `head` holds an element (see front_at()).
       std::destroy_at(std::addressof(s->value));
     });
-    // ORDERING: (4) release-store; pairs with the acquire-loads (1) in try_emplace() and (6)
+    // ORDERING: (R11) release-store; pairs with the acquire-loads (R4) in try_emplace() and (R7)
     // in size_approx(), so the producer reuses the slot only after the destruction above.
     consumer_->head.store(head + 1U, std::memory_order_release);
   }

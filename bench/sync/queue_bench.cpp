@@ -2,7 +2,7 @@
 // Queue benchmarks: ferrite's spsc_queue, mpmc_queue, seg_queue and mpsc_queue side by side with
 // Boost.Lockfree, moodycamel (ReaderWriterQueue, ConcurrentQueue), oneTBB and libcds, in one
 // binary, reporting items/s. One benchmark iteration is one run: start the producer and
-// consumer threads, release them together, move k_items 64-bit integers through the
+// consumer threads, release them together, move items_per_run 64-bit integers through the
 // queue, join; the time from release to join is reported as manual time. Peers that are not
 // installed are skipped, never required.
 //
@@ -92,9 +92,9 @@ namespace {
 using u64 = std::uint64_t;
 
 /// Items moved per run (per benchmark iteration).
-constexpr u64 k_items = 1'000'000;
+constexpr u64 items_per_run = 1'000'000;
 /// Capacity of every bounded queue.
-constexpr std::size_t k_capacity = 1024;
+constexpr std::size_t ring_capacity = 1024;
 
 /// What every driver does when a try_ operation fails: pause, then yield.
 class retry {
@@ -132,7 +132,7 @@ struct simple_handles {
   static constexpr bool blocking = false;
 };
 
-template <std::size_t Capacity = k_capacity>
+template <std::size_t Capacity = ring_capacity>
 struct ferrite_spsc : simple_handles<ferrite_spsc<Capacity>> {
   ferrite::sync::spsc_queue<u64> q{Capacity};
   bool try_push(u64 v) { return q.try_push(v); }
@@ -141,14 +141,14 @@ struct ferrite_spsc : simple_handles<ferrite_spsc<Capacity>> {
 
 template <ferrite::sync::mpmc_options L>
 struct ferrite_mpmc : simple_handles<ferrite_mpmc<L>> {
-  ferrite::sync::mpmc_queue<u64, L> q{k_capacity};
+  ferrite::sync::mpmc_queue<u64, L> q{ring_capacity};
   bool try_push(u64 v) { return q.try_push(v); }
   bool try_pop(u64& v) { return q.try_pop(v); }
 };
 
 template <ferrite::sync::mpmc_options L>
 struct ferrite_mpmc_blocking {
-  ferrite::sync::mpmc_queue<u64, L> q{k_capacity};
+  ferrite::sync::mpmc_queue<u64, L> q{ring_capacity};
   static constexpr bool blocking = true;
   struct producer {
     explicit producer(ferrite_mpmc_blocking& a) : q(a.q) {}
@@ -187,12 +187,12 @@ struct ferrite_mpsc_intrusive {
     u64 value = 0;
   };
   ferrite::sync::intrusive_mpsc_queue<node, &node::next> q;
-  std::unique_ptr<node[]> nodes{new node[k_items]};
+  std::unique_ptr<node[]> nodes{new node[items_per_run]};
   std::atomic<u64> next_block{0};
   static constexpr bool blocking = false;
   struct producer {
     explicit producer(ferrite_mpsc_intrusive& a)
-        : q(a.q), free(a.nodes.get() + a.next_block.fetch_add(k_items / 2)) {}
+        : q(a.q), free(a.nodes.get() + a.next_block.fetch_add(items_per_run / 2)) {}
     bool try_push(u64 v) {
       free->value = v;
       q.push(free++);
@@ -215,13 +215,13 @@ struct ferrite_mpsc_intrusive {
 
 #if FERRITE_BENCH_HAVE_BOOST
 struct boost_spsc : simple_handles<boost_spsc> {
-  boost::lockfree::spsc_queue<u64, boost::lockfree::capacity<k_capacity>> q;
+  boost::lockfree::spsc_queue<u64, boost::lockfree::capacity<ring_capacity>> q;
   bool try_push(u64 v) { return q.push(v); }
   bool try_pop(u64& v) { return q.pop(v); }
 };
 
 struct boost_queue : simple_handles<boost_queue> {
-  boost::lockfree::queue<u64> q{k_capacity};
+  boost::lockfree::queue<u64> q{ring_capacity};
   bool try_push(u64 v) { return q.bounded_push(v); }
   bool try_pop(u64& v) { return q.pop(v); }
 };
@@ -241,7 +241,7 @@ struct moodycamel_rwq : simple_handles<moodycamel_rwq<Requested>> {
 
 #if FERRITE_BENCH_HAVE_MOODYCAMEL_CQ
 struct moodycamel_cq {
-  moodycamel::ConcurrentQueue<u64> q{k_capacity};
+  moodycamel::ConcurrentQueue<u64> q{ring_capacity};
   static constexpr bool blocking = false;
   struct producer {
     explicit producer(moodycamel_cq& a) : q(a.q), token(a.q) {}
@@ -260,7 +260,7 @@ struct moodycamel_cq {
 
 #if FERRITE_BENCH_HAVE_TBB
 struct tbb_bounded : simple_handles<tbb_bounded> {
-  tbb_bounded() { q.set_capacity(static_cast<std::ptrdiff_t>(k_capacity)); }
+  tbb_bounded() { q.set_capacity(static_cast<std::ptrdiff_t>(ring_capacity)); }
   tbb::concurrent_bounded_queue<u64> q;
   bool try_push(u64 v) { return q.try_push(v); }
   bool try_pop(u64& v) { return q.try_pop(v); }
@@ -349,11 +349,11 @@ u64 consume(A& a, u64 count, const std::atomic<bool>& go) {
   return sum;
 }
 
-/// One run per iteration: `producers` threads push k_items / producers values each,
+/// One run per iteration: `producers` threads push items_per_run / producers values each,
 /// `consumers` threads pop an equal share each; the sum of what was popped is checked.
 template <class A>
 void run(benchmark::State& state, unsigned producers, unsigned consumers) {
-  const u64 per_producer = k_items / producers;
+  const u64 per_producer = items_per_run / producers;
   const u64 total = per_producer * producers;
   const u64 per_consumer = total / consumers;
   const u64 expected = producers * (per_producer * (per_producer + 1) / 2);
@@ -394,11 +394,11 @@ void add(const std::string& workload, const char* name, unsigned producers, unsi
 
 // ---- single-thread round trip: the two pop forms -------------------------------------------
 
-/// A fresh Q: bounded queues get k_capacity slots.
+/// A fresh Q: bounded queues get ring_capacity slots.
 template <class Q>
 std::unique_ptr<Q> make_queue() {
   if constexpr (std::is_constructible_v<Q, std::size_t>) {
-    return std::make_unique<Q>(k_capacity);
+    return std::make_unique<Q>(ring_capacity);
   } else {
     return std::make_unique<Q>();
   }
@@ -477,9 +477,9 @@ void add_mpmc_set(const std::string& workload, unsigned p, unsigned c) {
   add<boost_spsc>("spsc/1p1c", "boost_spsc", 1, 1);
 #endif
 #if FERRITE_BENCH_HAVE_MOODYCAMEL_RWQ
-  add<moodycamel_rwq<k_capacity - 1>>("spsc/1p1c", "moodycamel_rwq", 1, 1);
-  add<moodycamel_rwq<k_capacity>>("spsc/1p1c", "moodycamel_rwq_2044_slots", 1, 1);
-  add<ferrite_spsc<2 * k_capacity>>("spsc/1p1c", "ferrite_spsc_2048_slots", 1, 1);
+  add<moodycamel_rwq<ring_capacity - 1>>("spsc/1p1c", "moodycamel_rwq", 1, 1);
+  add<moodycamel_rwq<ring_capacity>>("spsc/1p1c", "moodycamel_rwq_2044_slots", 1, 1);
+  add<ferrite_spsc<2 * ring_capacity>>("spsc/1p1c", "ferrite_spsc_2048_slots", 1, 1);
 #endif
 #if FERRITE_BENCH_HAVE_MOODYCAMEL_CQ
   add<moodycamel_cq>("spsc/1p1c", "moodycamel_cq", 1, 1);

@@ -69,15 +69,15 @@ void two_by_two(std::size_t capacity) {
   FERRITE_ASSERT(q.empty());
 }
 
-TEST(mpmc_queue_model, try_ops_two_producers_two_consumers_capacity_1) {
+TEST(MpmcQueueModel, TryOpsTwoProducersTwoConsumersCapacity1) {
   expect_pass([] { two_by_two<mpmc_queue<int>>(1); });
 }
 
-TEST(mpmc_queue_model, try_ops_two_producers_two_consumers_capacity_2) {
+TEST(MpmcQueueModel, TryOpsTwoProducersTwoConsumersCapacity2) {
   expect_pass([] { two_by_two<mpmc_queue<int>>(2); });
 }
 
-TEST(mpmc_queue_model, try_ops_non_blocking_padded_capacity_2) {
+TEST(MpmcQueueModel, TryOpsNonBlockingPaddedCapacity2) {
   // Exactly Vyukov's hand-off (no fence, no sleeper count), in the padded layout.
   using queue = mpmc_queue<int, mpmc_options{.layout = ferrite::sync::mpmc_layout::padded,
                                              .blocking = false}>;
@@ -87,7 +87,7 @@ TEST(mpmc_queue_model, try_ops_non_blocking_padded_capacity_2) {
 /// FIFO per producer: one producer try_pushes 1, 2, 3 into a ring of 2 (the third push
 /// reuses slot 0 a lap later, racing the consumer that empties it); the consumer sees a
 /// subsequence of the successful pushes, in order.
-TEST(mpmc_queue_model, try_ops_fifo_per_producer_lap) {
+TEST(MpmcQueueModel, TryOpsFifoPerProducerLap) {
   expect_pass([] {
     mpmc_queue<int> q(2);
     std::array<int, 4> pushed{};
@@ -113,7 +113,7 @@ TEST(mpmc_queue_model, try_ops_fifo_per_producer_lap) {
 
 /// Move-only elements owning heap memory: the ones left in the queue are destroyed by
 /// ~mpmc_queue exactly once (else a leak or double free is reported).
-TEST(mpmc_queue_model, owned_elements_destroyed_once) {
+TEST(MpmcQueueModel, OwnedElementsDestroyedOnce) {
   expect_pass([] {
     mpmc_queue<std::unique_ptr<int>> q(2);
     ferrite::thread p([&] { static_cast<void>(q.try_push(std::make_unique<int>(1))); });
@@ -127,7 +127,7 @@ TEST(mpmc_queue_model, owned_elements_destroyed_once) {
 /// Blocking push/pop through a ring of 1: the second push waits for the pop of the first
 /// (a full queue), and the pops wait for the pushes (an empty queue). Every wait ends (a
 /// lost wake-up would leave a thread asleep: deadlock), in FIFO order.
-TEST(mpmc_queue_model, blocking_push_pop_capacity_1) {
+TEST(MpmcQueueModel, BlockingPushPopCapacity1) {
   expect_pass([] {
     mpmc_queue<int> q(1);
     ferrite::thread producer([&] {
@@ -143,7 +143,7 @@ TEST(mpmc_queue_model, blocking_push_pop_capacity_1) {
 
 /// The main thread pushes 1 and 2 into a ring of 1 (the second push waits until the consumer
 /// thread has emptied the slot) and then pops the element the thread left for it.
-TEST(mpmc_queue_model, blocking_push_waits_for_pop_capacity_1) {
+TEST(MpmcQueueModel, BlockingPushWaitsForPopCapacity1) {
   expect_pass([] {
     mpmc_queue<int> q(1);
     ledger l;
@@ -160,7 +160,7 @@ TEST(mpmc_queue_model, blocking_push_waits_for_pop_capacity_1) {
 
 /// Two blocking consumers wait on an empty ring of 2 (tickets 0 and 1, one per slot) while
 /// the main thread pushes two elements.
-TEST(mpmc_queue_model, blocking_two_waiting_consumers_capacity_2) {
+TEST(MpmcQueueModel, BlockingTwoWaitingConsumersCapacity2) {
   expect_pass([] {
     mpmc_queue<int> q(2);
     ledger l;
@@ -199,7 +199,7 @@ void run_clock(int ticks) {
 /// (turn store (V11), light fence (V12), sleeper load (V13), notify_all (V14)) runs; with fewer, it
 /// is on its way there and the two sides of the Dekker pair interleave. Either way it must be
 /// woken, or the execution ends in a deadlock.
-TEST(mpmc_queue_model, blocking_pop_sleeps_and_is_woken) {
+TEST(MpmcQueueModel, BlockingPopSleepsAndIsWoken) {
   for (int ticks = 8; ticks <= 13; ++ticks) {
     SCOPED_TRACE(ticks);
     expect_pass([ticks] {
@@ -215,7 +215,7 @@ TEST(mpmc_queue_model, blocking_pop_sleeps_and_is_woken) {
 /// Two consumers asleep on the same turn word of a ring of 1 (tickets 0 and 1, a lap apart):
 /// the first push's notify_all wakes both, the consumer of ticket 1 goes back to sleep, and
 /// the second push (which waits for the first consumer to empty the slot) wakes it again.
-TEST(mpmc_queue_model, blocking_two_sleepers_on_one_turn_word) {
+TEST(MpmcQueueModel, BlockingTwoSleepersOnOneTurnWord) {
   expect_pass([] {
     mpmc_queue<int> q(1);
     ledger l;

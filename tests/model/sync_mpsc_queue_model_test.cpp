@@ -52,7 +52,7 @@ struct fifo_check {
 /// Producer 1 pushes 11, 12; producer 2 pushes 21: three claims over blocks of 2, so one
 /// boundary install (and the preparation of two blocks). The consumer try_pops twice while
 /// they run (try_pop may report the inconsistent state), then drains.
-TEST(mpsc_queue_model, two_producers_try_pop_then_drain) {
+TEST(MpscQueueModel, TwoProducersTryPopThenDrain) {
   expect_pass([] {
     small_queue<2> q;
     fifo_check check;
@@ -76,7 +76,7 @@ TEST(mpsc_queue_model, two_producers_try_pop_then_drain) {
 
 /// Blocks of 1: every push is the last slot of its block, so every claim installs, and the
 /// other producer's claim overshoots whenever it lands between a claim and its install.
-TEST(mpsc_queue_model, every_push_installs) {
+TEST(MpscQueueModel, EveryPushInstalls) {
   expect_pass([] {
     small_queue<1> q;
     fifo_check check;
@@ -98,7 +98,7 @@ TEST(mpsc_queue_model, every_push_installs) {
 /// block while producer 2 fills the rest of that block and the next one (installing two
 /// blocks): producer 1 then reads the newest block from tail.blk and walks back along `prev`.
 /// The consumer pops concurrently, so the blocks it frees race the walk.
-TEST(mpsc_queue_model, preempted_claim_walks_back) {
+TEST(MpscQueueModel, PreemptedClaimWalksBack) {
   expect_pass([] {
     small_queue<2> q;
     fifo_check check;
@@ -145,11 +145,11 @@ void retire_races_preparation(ferrite::sync::mpsc_recycling recycling) {
   });
 }
 
-TEST(mpsc_queue_model, retire_races_preparation_recycling_off) {
+TEST(MpscQueueModel, RetireRacesPreparationRecyclingOff) {
   retire_races_preparation(ferrite::sync::mpsc_recycling::off);
 }
 
-TEST(mpsc_queue_model, retire_races_preparation_recycling_on) {
+TEST(MpscQueueModel, RetireRacesPreparationRecyclingOn) {
   retire_races_preparation(ferrite::sync::mpsc_recycling::on);
 }
 
@@ -157,7 +157,7 @@ TEST(mpsc_queue_model, retire_races_preparation_recycling_on) {
 /// producer of the next slot 0 takes the whole list and links it ahead; the installers then
 /// install those blocks one by one (writing their headers) while the consumer retires blocks
 /// onto the emptied list.
-TEST(mpsc_queue_model, recycled_list_linked_ahead) {
+TEST(MpscQueueModel, RecycledListLinkedAhead) {
   expect_pass([] {
     small_queue<2> q(ferrite::sync::mpsc_recycling::on);
     int v = 0;
@@ -180,7 +180,7 @@ TEST(mpsc_queue_model, recycled_list_linked_ahead) {
 
 /// try_pop_settled concurrent with the producers (both forms): it waits out a claimed but
 /// unpublished slot instead of reporting it, and reports nothing only when the queue is empty.
-TEST(mpsc_queue_model, try_pop_settled_rides_out_inconsistent_state) {
+TEST(MpscQueueModel, TryPopSettledRidesOutInconsistentState) {
   expect_pass([] {
     small_queue<2> q;
     fifo_check check;
@@ -213,7 +213,7 @@ TEST(mpsc_queue_model, try_pop_settled_rides_out_inconsistent_state) {
 /// the consumer acquires, on the second slot of a block (the installing one) after another
 /// producer's claim of the first: the consumer sees the element, or (while the other producer
 /// has not published the slot before it) the inconsistent state, never empty.
-TEST(mpsc_queue_model, empty_only_when_nothing_pushed_is_left) {
+TEST(MpscQueueModel, EmptyOnlyWhenNothingPushedIsLeft) {
   expect_pass([] {
     small_queue<2> q;
     ferrite::atomic<bool> pushed{false};
@@ -235,7 +235,7 @@ TEST(mpsc_queue_model, empty_only_when_nothing_pushed_is_left) {
 
 /// A throwing constructor after the claim: the slot is skipped, the queue is unchanged, and
 /// the consumer passes over it (also when it is the installing slot of a block of 2).
-TEST(mpsc_queue_model, throwing_constructor_skips_its_slot) {
+TEST(MpscQueueModel, ThrowingConstructorSkipsItsSlot) {
   struct may_throw {
     explicit may_throw(int v) : value(v) {
       if (v < 0) throw std::runtime_error("ctor");
@@ -265,7 +265,7 @@ TEST(mpsc_queue_model, throwing_constructor_skips_its_slot) {
 
 /// Elements owning heap memory, some left in the queue across a boundary: ~mpsc_queue
 /// destroys them, and frees every block (the prepared and the spare ones too) once.
-TEST(mpsc_queue_model, owned_elements_destroyed_once) {
+TEST(MpscQueueModel, OwnedElementsDestroyedOnce) {
   expect_pass([] {
     ferrite::sync::mpsc_queue<std::unique_ptr<int>, std::allocator<std::unique_ptr<int>>, 2> q;
     ferrite::thread p1([&] { q.push(std::make_unique<int>(1)); });
@@ -293,7 +293,7 @@ using task_queue = ferrite::sync::intrusive_mpsc_queue<task, &task::next>;
 /// (including the detach of the last node by CAS, racing a producer's exchange) and drains
 /// with try_pop_settled(). The nodes live in the closure, so a node handed out twice, or reached
 /// after the consumer detached it, shows up as a duplicate value.
-TEST(intrusive_mpsc_queue_model, two_producers_detach_race) {
+TEST(IntrusiveMpscQueueModel, TwoProducersDetachRace) {
   expect_pass([] {
     task a(11);
     task b(12);
@@ -317,7 +317,7 @@ TEST(intrusive_mpsc_queue_model, two_producers_detach_race) {
 
 /// The queue empties and refills: the consumer detaches the only node (tail_ back to null)
 /// while a producer pushes into what it may see as an empty queue (it then publishes head_).
-TEST(intrusive_mpsc_queue_model, empty_refill) {
+TEST(IntrusiveMpscQueueModel, EmptyRefill) {
   expect_pass([] {
     task a(11);
     task b(12);

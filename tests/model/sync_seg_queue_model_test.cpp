@@ -105,7 +105,7 @@ void two_pushes_against_two_takes(int position) {
 }
 
 /// One producer pushes two elements while the consumer try_pops twice.
-TEST(seg_queue_model, one_producer_one_consumer) {
+TEST(SegQueueModel, OneProducerOneConsumer) {
   expect_pass([] { two_pushes_against_two_takes(0); });
 }
 
@@ -113,7 +113,7 @@ TEST(seg_queue_model, one_producer_one_consumer) {
 /// (seen_tail) without reloading the tail, and the consumer that inherits its head must still
 /// not read a tail behind that head (it would claim a position nobody pushed and wait for it
 /// forever). Found as a livelock when seen_tail is read relaxed instead of acquire.
-TEST(seg_queue_model, claim_below_a_tail_another_consumer_read) {
+TEST(SegQueueModel, ClaimBelowATailAnotherConsumerRead) {
   expect_pass([] {
     seg_queue<int> q;
     ledger l;
@@ -137,7 +137,7 @@ TEST(seg_queue_model, claim_below_a_tail_another_consumer_read) {
 
 /// Two producers race on the tail (a thread and the main thread) and two consumers on the
 /// head (a thread and the main thread, after its push).
-TEST(seg_queue_model, two_producers_two_consumers) {
+TEST(SegQueueModel, TwoProducersTwoConsumers) {
   expect_pass([] {
     seg_queue<int> q;
     ledger l;
@@ -157,7 +157,7 @@ TEST(seg_queue_model, two_producers_two_consumers) {
 
 /// A push that happens before a pop (through a release/acquire flag) is seen by it: try_pop
 /// never reports empty then (the emptiness check (Q24) reads a relaxed tail).
-TEST(seg_queue_model, pop_after_push_is_never_empty) {
+TEST(SegQueueModel, PopAfterPushIsNeverEmpty) {
   expect_pass([] {
     seg_queue<int> q;
     ferrite::atomic<bool> pushed{false};
@@ -177,7 +177,7 @@ TEST(seg_queue_model, pop_after_push_is_never_empty) {
 /// next block: (Q16), (Q17), (Q18)) and into slot 0 of the next block, while the consumer pops
 /// twice: it may wait at the phantom position or for the link (Q28), moves the head onto the
 /// new block and frees the used one (destroy_block), in FIFO order.
-TEST(seg_queue_model, block_boundary_install) {
+TEST(SegQueueModel, BlockBoundaryInstall) {
   expect_pass([] { two_pushes_against_two_takes(30); });
 }
 
@@ -185,7 +185,7 @@ TEST(seg_queue_model, block_boundary_install) {
 /// once. The consumer of slot 30 moves the head and starts destroy_block while the consumer
 /// of slot 29 may still be moving its element out: exactly one of them frees the block
 /// (READ/DESTROY hand-over), after the other is done with it.
-TEST(seg_queue_model, block_boundary_destroy_hand_over) {
+TEST(SegQueueModel, BlockBoundaryDestroyHandOver) {
   expect_pass([] {
     seg_queue<int> q;
     ledger l;
@@ -206,7 +206,7 @@ TEST(seg_queue_model, block_boundary_destroy_hand_over) {
 
 /// Elements owning heap memory, some left in the queue: ~seg_queue destroys them (and
 /// frees its block) exactly once.
-TEST(seg_queue_model, owned_elements_destroyed_once) {
+TEST(SegQueueModel, OwnedElementsDestroyedOnce) {
   expect_pass([] {
     seg_queue<std::unique_ptr<int>> q;
     ferrite::thread p([&] { q.push(std::make_unique<int>(1)); });

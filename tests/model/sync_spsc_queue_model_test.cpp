@@ -61,18 +61,18 @@ void push_pop(std::size_t capacity, int n) {
   FERRITE_ASSERT(q.empty());
 }
 
-TEST(spsc_queue_model, capacity_1_three_elements) {
+TEST(SpscQueueModel, Capacity1ThreeElements) {
   expect_pass([] { push_pop(1, 3); });
 }
 
-TEST(spsc_queue_model, capacity_2_three_elements) {
+TEST(SpscQueueModel, Capacity2ThreeElements) {
   expect_pass([] { push_pop(2, 3); });
 }
 
 /// Move-only elements owning heap memory, popped through both try_pop forms: each is destroyed
 /// exactly once, by the consumer's pop or by the queue's destructor (elements left in the
 /// queue), else leak / double free.
-TEST(spsc_queue_model, owned_elements_destroyed_once) {
+TEST(SpscQueueModel, OwnedElementsDestroyedOnce) {
   expect_pass([] {
     ferrite::sync::spsc_queue<std::unique_ptr<int>> q(2);
     ferrite::thread producer([&] {
@@ -95,7 +95,7 @@ TEST(spsc_queue_model, owned_elements_destroyed_once) {
 
 /// front()/pop_front() give the consumer in-place access; size_approx() from the producer
 /// stays within [0, capacity].
-TEST(spsc_queue_model, front_pop_front_and_size) {
+TEST(SpscQueueModel, FrontPopFrontAndSize) {
   expect_pass([] {
     ferrite::sync::spsc_queue<int> q(2);
     ferrite::thread producer([&] {

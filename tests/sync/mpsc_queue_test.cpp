@@ -37,9 +37,9 @@ using ferrite::sync::mpsc_queue;
 using ferrite_test::counted;
 
 #if FERRITE_TSAN
-constexpr std::uint32_t k_scale = 4;  // TSan runs about 10x slower: keep each test short
+constexpr std::uint32_t stress_scale = 4;  // TSan runs much slower: keep each test short
 #else
-constexpr std::uint32_t k_scale = 16;
+constexpr std::uint32_t stress_scale = 16;
 #endif
 
 // std::allocator that counts live allocations and allocation calls (shared by rebound copies).
@@ -418,22 +418,28 @@ void mpsc_stress(std::uint32_t producers, bool use_settled, std::uint32_t per_pr
 }
 
 TEST(MpscQueueStress, FourProducersTryPop) {
-  mpsc_stress<mpsc_queue<item>::block_size>(4, false, 4'000 * k_scale);  // the default blocks
+  mpsc_stress<mpsc_queue<item>::block_size>(4, false, 4'000 * stress_scale);  // the default blocks
 }
-TEST(MpscQueueStress, FourProducersTryPopBlocksOf32) { mpsc_stress<32>(4, false, 4'000 * k_scale); }
-TEST(MpscQueueStress, EightProducersTryPopSettled) { mpsc_stress<32>(8, true, 2'000 * k_scale); }
+TEST(MpscQueueStress, FourProducersTryPopBlocksOf32) {
+  mpsc_stress<32>(4, false, 4'000 * stress_scale);
+}
+TEST(MpscQueueStress, EightProducersTryPopSettled) {
+  mpsc_stress<32>(8, true, 2'000 * stress_scale);
+}
 // Tiny blocks: a boundary every other push, so overshoots, late preparers, installs racing
 // preparations and producers walking back along `prev` after a preemption all happen often.
-TEST(MpscQueueStress, FourProducersBlocksOfTwo) { mpsc_stress<2>(4, false, 2'000 * k_scale); }
-TEST(MpscQueueStress, EightProducersBlocksOfOne) { mpsc_stress<1>(8, true, 1'000 * k_scale); }
-TEST(MpscQueueStress, EightProducersBlocksOfThree) { mpsc_stress<3>(8, false, 1'000 * k_scale); }
+TEST(MpscQueueStress, FourProducersBlocksOfTwo) { mpsc_stress<2>(4, false, 2'000 * stress_scale); }
+TEST(MpscQueueStress, EightProducersBlocksOfOne) { mpsc_stress<1>(8, true, 1'000 * stress_scale); }
+TEST(MpscQueueStress, EightProducersBlocksOfThree) {
+  mpsc_stress<3>(8, false, 1'000 * stress_scale);
+}
 
 // Counted elements, some of whose constructors throw, from 4 producers into blocks of 4: the
 // consumer sees exactly the ones that did not throw, in order per producer, and every
 // constructed element is destroyed once (live count back to 0).
 TEST(MpscQueueStress, ThrowingConstructorsUnderContention) {
   constexpr std::uint32_t producers = 4;
-  const std::uint32_t per_producer = 2'000 * k_scale;
+  const std::uint32_t per_producer = 2'000 * stress_scale;
   auto fails = [](std::uint32_t p, std::uint32_t s) { return (s + p) % 5 == 0; };
   counted::live = 0;
   std::atomic<std::uint64_t> thrown{0};
@@ -518,7 +524,7 @@ TEST(MpscQueueStress, DestructionWithItemsLeftAfterConcurrentUse) {
 TEST(MpscQueueStress, PopAfterPushIsNeverEmpty) {
   mpsc_queue<std::uint64_t, std::allocator<std::uint64_t>, 2> q;
   const std::uint64_t misses = ferrite_test::pop_after_push_misses(
-      q, std::uint64_t{1'000} * k_scale, [](auto& queue, std::uint64_t& out) {
+      q, std::uint64_t{1'000} * stress_scale, [](auto& queue, std::uint64_t& out) {
         return queue.try_pop_state(out) == mpsc_pop_result::item;
       });
   EXPECT_EQ(misses, 0U);

@@ -31,9 +31,9 @@ using ferrite_test::counted;
 using ferrite_test::may_throw;
 
 #if FERRITE_TSAN
-constexpr std::uint32_t k_scale = 4;  // TSan runs about 10x slower: keep each test short
+constexpr std::uint32_t stress_scale = 4;  // TSan runs much slower: keep each test short
 #else
-constexpr std::uint32_t k_scale = 32;
+constexpr std::uint32_t stress_scale = 32;
 #endif
 
 /// The value of `o`; throws (failing the test) when it is empty.
@@ -43,8 +43,8 @@ T must(std::optional<T> o) {
   return std::move(*o);
 }
 
-constexpr std::size_t k_block = seg_queue<int>::block_capacity;
-static_assert(k_block == 31);
+constexpr std::size_t block_slots = seg_queue<int>::block_capacity;
+static_assert(block_slots == 31);
 
 TEST(SegQueue, FifoAndSizeAcrossBlockBoundaries) {
   seg_queue<std::uint64_t> q;
@@ -72,7 +72,8 @@ TEST(SegQueue, FifoAndSizeAcrossBlockBoundaries) {
 }
 
 TEST(SegQueue, SizeAtExactBlockMultiples) {
-  for (std::size_t n : {k_block - 1, k_block, k_block + 1, 2 * k_block, 2 * k_block + 1}) {
+  for (std::size_t n :
+       {block_slots - 1, block_slots, block_slots + 1, 2 * block_slots, 2 * block_slots + 1}) {
     seg_queue<int> q;
     for (std::size_t i = 0; i < n; ++i) q.emplace(static_cast<int>(i));
     EXPECT_EQ(q.size_approx(), n);
@@ -225,13 +226,13 @@ void stress(std::uint32_t producers, std::uint32_t consumers, std::uint32_t per_
   EXPECT_FALSE(q.try_pop(it));
 }
 
-TEST(SegQueueStress, FourProducersFourConsumers) { stress(4, 4, 5'000 * k_scale); }
+TEST(SegQueueStress, FourProducersFourConsumers) { stress(4, 4, 5'000 * stress_scale); }
 
 TEST(SegQueueStress, UnevenThreadCounts) {
-  stress(6, 2, 2'000 * k_scale);
-  stress(2, 6, 6'000 * k_scale);
-  stress(1, 7, 8'000 * k_scale);
-  stress(7, 1, 1'000 * k_scale);
+  stress(6, 2, 2'000 * stress_scale);
+  stress(2, 6, 6'000 * stress_scale);
+  stress(1, 7, 8'000 * stress_scale);
+  stress(7, 1, 1'000 * stress_scale);
 }
 
 // Producers push one item at a time and wait until it is gone, while 6 consumers hammer the
@@ -240,7 +241,7 @@ TEST(SegQueueStress, UnevenThreadCounts) {
 TEST(SegQueueStress, ConsumersRaceOnANearlyEmptyQueue) {
   seg_queue<std::uint32_t> q;
   constexpr std::uint32_t producers = 2;
-  const std::uint32_t per_producer = 1'000 * k_scale;
+  const std::uint32_t per_producer = 1'000 * stress_scale;
   std::vector<std::atomic<std::uint8_t>> seen(std::size_t{producers} * per_producer);
   std::atomic<std::uint32_t> consumed{0};
   std::vector<std::thread> threads;
@@ -280,7 +281,7 @@ TEST(SegQueueStress, ConsumersRaceOnANearlyEmptyQueue) {
 TEST(SegQueueStress, PopAfterPushIsNeverEmpty) {
   seg_queue<std::uint64_t> q;
   const std::uint64_t spurious_empty = ferrite_test::pop_after_push_misses(
-      q, std::uint64_t{4'000} * k_scale,
+      q, std::uint64_t{4'000} * stress_scale,
       [](auto& queue, std::uint64_t& out) { return queue.try_pop(out); });
   EXPECT_EQ(spurious_empty, 0U);
   EXPECT_TRUE(q.empty());
@@ -292,7 +293,7 @@ TEST(SegQueueStress, ElementsLeftAfterConcurrentUseAreDestroyed) {
   counted::live = 0;
   {
     seg_queue<counted> q;
-    const std::uint64_t per_producer = std::uint64_t{2'000} * k_scale;
+    const std::uint64_t per_producer = std::uint64_t{2'000} * stress_scale;
     std::atomic<std::uint64_t> consumed{0};
     const std::uint64_t quota = 2 * per_producer;  // half of 4 producers' items
     start_gate gate;

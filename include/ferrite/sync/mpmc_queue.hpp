@@ -60,8 +60,8 @@ namespace ferrite::sync {
 /// How mpmc_queue lays out its slots: `compact` packs them (turn words + element, as in
 /// Vyukov's original), `padded` gives each slot its own cache line(s) (as folly's MPMCQueue),
 /// trading capacity * cache_line_size bytes for no false sharing between neighbouring slots.
-/// compact is the default: it measured faster in every workload of bench/sync/queue_bench.cpp
-/// (a padded slot costs a cache miss per element; compact ones share it among 8 u64 slots).
+/// compact is the default: a padded slot costs a cache miss per element, where compact slots
+/// share one line among several elements (docs/sync.md has the measurements).
 enum class mpmc_layout : unsigned char { compact, padded };
 
 /// Compile-time options of mpmc_queue, e.g. `mpmc_queue<job, mpmc_options{.blocking =

@@ -207,7 +207,7 @@ auto seg_queue<T>::claim_head() noexcept -> claim {
     // the head, a producer has claimed the head's position and no fresher tail is needed.
     // ORDERING: (Q23) acquire; pairs with (Q25). It keeps (Q26)'s chain intact: whoever
     // inherits our head through (Q26) also happens after that (Q24), so its own (Q24) is
-    // never behind its head (see the seg_queue model test claim_below_a_tail...).
+    // never behind its head (see the seg_queue model test ClaimBelowATailAnotherConsumerRead).
     const std::uint64_t seen = head_->seen_tail.load(std::memory_order_acquire);
     if ((new_head & detail::seg_has_next) == 0 &&
         (head >> detail::seg_shift) >= (seen >> detail::seg_shift)) {

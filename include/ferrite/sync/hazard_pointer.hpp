@@ -86,16 +86,16 @@ struct hp_list {
 };
 
 /// One hazard pointer slot. Records are never freed before their domain: a scan may read any
-/// record at any time. Cache-line aligned: the owner writes `ptr_` on every protect.
+/// record at any time. Cache-line aligned: the owner writes `ptr` on every protect.
 struct alignas(cache_line_size) hp_record {
   /// The protected address (an hp_obj*), or nullptr. Written only by the owner.
-  atomic<const void*> ptr_{nullptr};
+  atomic<const void*> ptr{nullptr};
   /// True while owned: by a hazard_pointer, or by a thread's cache (default domain).
-  atomic<bool> active_{true};
+  atomic<bool> active{true};
   /// Next record of the domain; set before the record is published, immutable after.
-  hp_record* next_ = nullptr;
+  hp_record* next = nullptr;
   /// Whether the record belongs to the default domain (and may go to a thread cache).
-  bool in_default_domain_ = false;
+  bool in_default_domain = false;
 };
 
 /// Deleter storage in a hazard-protectable object: nothing for an empty, default-constructible
@@ -337,20 +337,20 @@ class hazard_pointer {
   void publish(const void* key) noexcept {
     // ORDERING: (P4) release; pairs with the scanner's acquire load (H22): everything this
     // thread did with the previously protected object happens-before a scan that sees this.
-    rec_->ptr_.store(key, std::memory_order_release);
+    rec_->ptr.store(key, std::memory_order_release);
     held_ = key;
   }
   void clear() noexcept {
     // ORDERING: (P5) release; pairs with the scanner's acquire load (H22): the reads of the
     // object that was protected happen-before its reclamation.
-    rec_->ptr_.store(nullptr, std::memory_order_release);
+    rec_->ptr.store(nullptr, std::memory_order_release);
     held_ = nullptr;
   }
 
   void reset_record() noexcept;
 
   detail::hp_record* rec_ = nullptr;
-  // The address rec_->ptr_ holds (publish and clear keep them equal): protect's fast path
+  // The address rec_->ptr holds (publish and clear keep them equal): protect's fast path
   // compares with this copy instead of loading the record.
   const void* held_ = nullptr;
 };

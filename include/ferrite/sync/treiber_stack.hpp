@@ -160,7 +160,7 @@ class treiber_stack {
     // ORDERING: (T2) relaxed; the caller guarantees every push (T4) happens-before this.
     node* n = head_->load(std::memory_order_relaxed);
     while (n != nullptr) {
-      node* const next = n->next_;
+      node* const next = n->next;
       delete n;
       n = next;
     }
@@ -193,11 +193,11 @@ class treiber_stack {
   void emplace(Args&&... args) {
     node* const n = new node(std::forward<Args>(args)...);
     // ORDERING: (T3) relaxed; only a guess for the CAS (T4), which validates it.
-    n->next_ = head_->load(std::memory_order_relaxed);
+    n->next = head_->load(std::memory_order_relaxed);
     backoff b;
     // ORDERING: (T4) release CAS; pairs with the acquire loads (T1, P1/P3) of poppers: they
-    // see the node's value and next_. Failure relaxed: the fresh head is only a new guess.
-    while (!head_->compare_exchange_weak(n->next_, n, std::memory_order_release,
+    // see the node's value and next. Failure relaxed: the fresh head is only a new guess.
+    while (!head_->compare_exchange_weak(n->next, n, std::memory_order_release,
                                          std::memory_order_relaxed)) {
       b.spin();
     }
@@ -243,16 +243,16 @@ class treiber_stack {
       node* const n = r.protect(*head_);
       if (n == nullptr) return R{};
       // SAFETY: `n` is protected by `r`, so it is not reclaimed even if another thread pops
-      // it now; next_ is immutable after the push (T4) that published it.
-      node* const next = n->next_;
+      // it now; next is immutable after the push (T4) that published it.
+      node* const next = n->next;
       node* expected = n;
       // ORDERING: (T6) relaxed CAS; atomicity decides the winner, and the value was already
       // acquired by (T1) from the release sequence of pushes (T4) and pops (T6) on the head.
       if (head_->compare_exchange_weak(expected, next, std::memory_order_relaxed,
                                        std::memory_order_relaxed)) {
-        // SAFETY: winning the CAS made this thread the node's only owner of value_; other
-        // poppers that still protect it only read next_.
-        R out(n->value_.with_mut([&](T* v) { return take(std::move(*v)); }));
+        // SAFETY: winning the CAS made this thread the node's only owner of value; other
+        // poppers that still protect it only read next.
+        R out(n->value.with_mut([&](T* v) { return take(std::move(*v)); }));
         r.retire(n);
         return out;
       }
@@ -262,7 +262,7 @@ class treiber_stack {
 
   struct node final : Reclaim::template node_base<node> {
     template <class... Args>
-    explicit node(Args&&... args) : value_(std::in_place, std::forward<Args>(args)...) {}
+    explicit node(Args&&... args) : value(std::in_place, std::forward<Args>(args)...) {}
     // Node memory comes from, and returns to, a per-thread cache (the reclaimer's `delete`
     // lands here too), so steady push/pop traffic does not reach malloc.
     // `final`: every `new node` asks for exactly sizeof(node), the cache's block size.
@@ -270,9 +270,9 @@ class treiber_stack {
     static void* operator new(std::size_t /*size*/) { return detail::node_cache<node>::allocate(); }
     static void operator delete(void* p) noexcept { detail::node_cache<node>::deallocate(p); }
     // Written by the popper that wins the CAS on this node, read by nobody else.
-    cell<T> value_;
+    cell<T> value;
     // Written before the node is published (T4), immutable afterwards.
-    node* next_ = nullptr;
+    node* next = nullptr;
   };
 
   cache_padded<atomic<node*>> head_{nullptr};

@@ -14,17 +14,17 @@
 //  (P4)  release store of the record's pointer (publish): read by the scan's acquire load (H22).
 //  (P5)  release store of null (clear): read by (H22).
 //  (H1)  relaxed peek at the shared retired list (scan): the exchange (H18) acquires it.
-//  (H2)  release store of active_ (thread exit frees cached records): synchronizes-with the
+//  (H2)  release store of active (thread exit frees cached records): synchronizes-with the
 //        acquire CAS (H11) of the record's next owner and the destructor's load (H5).
-//  (H3)  release store of active_ (reset_record): as (H2).
+//  (H3)  release store of active (reset_record): as (H2).
 //  (H4)  acquire load of the record list (destructor): synchronizes-with the CAS (H13).
-//  (H5)  acquire load of active_ (destructor): synchronizes-with (H2, H3).
+//  (H5)  acquire load of active (destructor): synchronizes-with (H2, H3).
 //  (H6)  acquire exchange of the shared retired list (destructor): synchronizes-with (H17).
 //  (H7)  relaxed load of the record count (H14): sizes thresholds and tables only.
 //  (H8)  relaxed load of the shared retired count (H15, H19): decides when to scan.
 //  (H9)  acquire load of the record list (acquire_record): synchronizes-with (H13).
-//  (H10) relaxed pre-check of active_: a hint; the CAS (H11) decides.
-//  (H11) acquire CAS of active_ (take a free record): synchronizes-with (H2, H3).
+//  (H10) relaxed pre-check of active: a hint; the CAS (H11) decides.
+//  (H11) acquire CAS of active (take a free record): synchronizes-with (H2, H3).
 //  (H12) relaxed load of the record list head: validated by the CAS (H13).
 //  (H13) release CAS of the record list head (publish a record): read by (H4, H9, H21).
 //  (H14) relaxed increment of the record count.
@@ -225,7 +225,7 @@ struct hp_thread {
     t.exited = true;
     while (t.cached != 0) {
       // ORDERING: (H2) release; pairs with the acquire CAS (H11) of the record's next owner.
-      t.cache[--t.cached]->active_.store(false, std::memory_order_release);
+      t.cache[--t.cached]->active.store(false, std::memory_order_release);
     }
     if (t.retired == nullptr) return;
     hp_list list{t.retired, t.retired, t.retired_count};
@@ -271,14 +271,14 @@ inline void hazard_pointer::reset_record() noexcept {
   if (rec_ == nullptr) return;
   clear();  // (P5): a cached or freed record protects nothing
   if constexpr (detail::hp_thread_local_state) {
-    if (rec_->in_default_domain_ && detail::hp_thread::cache_push(rec_)) {
+    if (rec_->in_default_domain && detail::hp_thread::cache_push(rec_)) {
       rec_ = nullptr;
       return;
     }
   }
   // ORDERING: (H3) release; pairs with the acquire CAS (H11) in acquire_record: our last store
-  // to ptr_ is ordered before the next owner's first.
-  rec_->active_.store(false, std::memory_order_release);
+  // to ptr is ordered before the next owner's first.
+  rec_->active.store(false, std::memory_order_release);
   rec_ = nullptr;
 }
 
@@ -286,9 +286,9 @@ inline hazard_pointer_domain::~hazard_pointer_domain() {
   // ORDERING: (H4) acquire; pairs with (H13). The destructor's caller guarantees every use of
   // the domain happens-before it; the acquire loads below are for the record links.
   detail::hp_record* const records = records_.load(std::memory_order_acquire);
-  for (const detail::hp_record* r = records; r != nullptr; r = r->next_) {
+  for (const detail::hp_record* r = records; r != nullptr; r = r->next) {
     // ORDERING: (H5) acquire; pairs with (H2)/(H3) of the last owner.
-    FERRITE_ASSERT(!r->active_.load(std::memory_order_acquire),
+    FERRITE_ASSERT(!r->active.load(std::memory_order_acquire),
                    "hazard_pointer_domain destroyed while one of its hazard pointers is alive");
   }
   // Deleters may retire more objects to this domain: loop until the list stays empty.
@@ -303,7 +303,7 @@ inline hazard_pointer_domain::~hazard_pointer_domain() {
     }
   }
   for (detail::hp_record* r = records; r != nullptr;) {
-    detail::hp_record* const next = r->next_;
+    detail::hp_record* const next = r->next;
     delete r;
     r = next;
   }
@@ -331,27 +331,26 @@ inline detail::hp_record* hazard_pointer_domain::acquire_record() {
     }
   }
   // ORDERING: (H9) acquire; pairs with the release CAS (H13) that published each record, so
-  // its next_ and in_default_domain_ are visible.
-  for (detail::hp_record* r = records_.load(std::memory_order_acquire); r != nullptr;
-       r = r->next_) {
+  // its next and in_default_domain are visible.
+  for (detail::hp_record* r = records_.load(std::memory_order_acquire); r != nullptr; r = r->next) {
     // ORDERING: (H10) relaxed pre-check, a hint only: the CAS (H11) decides.
-    if (r->active_.load(std::memory_order_relaxed)) continue;
+    if (r->active.load(std::memory_order_relaxed)) continue;
     bool expected = false;
     // ORDERING: (H11) acquire CAS; pairs with the release store (H2)/(H3) of the previous
     // owner.
-    if (r->active_.compare_exchange_strong(expected, true, std::memory_order_acquire,
-                                           std::memory_order_relaxed)) {
+    if (r->active.compare_exchange_strong(expected, true, std::memory_order_acquire,
+                                          std::memory_order_relaxed)) {
       return r;
     }
   }
   auto* const rec = new detail::hp_record;  // active from birth
-  rec->in_default_domain_ = is_default_;
+  rec->in_default_domain = is_default_;
   // ORDERING: (H12) relaxed; the CAS (H13) below validates it.
   detail::hp_record* head = records_.load(std::memory_order_relaxed);
   do {
-    rec->next_ = head;
+    rec->next = head;
     // ORDERING: (H13) release CAS; pairs with the acquire loads (H4, H9, H21): walkers see
-    // next_.
+    // next.
   } while (!records_.compare_exchange_weak(head, rec, std::memory_order_release,
                                            std::memory_order_relaxed));
   // ORDERING: (H14) relaxed; see hazard_pointer_count() (H7).
@@ -412,10 +411,10 @@ inline detail::hp_list hazard_pointer_domain::reclaim_unprotected(detail::hp_obj
   bool complete = hazards.valid();
   // ORDERING: (H21) acquire; pairs with the release CAS (H13).
   for (const detail::hp_record* r = records_.load(std::memory_order_acquire);
-       complete && r != nullptr; r = r->next_) {
+       complete && r != nullptr; r = r->next) {
     // ORDERING: (H22) acquire; pairs with the release stores (P4)/(P5): a reader's accesses to an
     // object it protected earlier happen-before the reclamation allowed by a later value.
-    const void* const p = r->ptr_.load(std::memory_order_acquire);
+    const void* const p = r->ptr.load(std::memory_order_acquire);
     if (p != nullptr) complete = hazards.insert(p);
   }
   detail::hp_list kept;

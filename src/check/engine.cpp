@@ -257,7 +257,7 @@ void engine::trace_failure(report& r) {
   }
 }
 
-void engine::fail(failure_kind k, std::string msg) {
+void engine::fail(failure_kind k, const std::string& msg) {
   engine_scope scope;  // never left: the failing context is not resumed
   if (exec_.current == main_context) {
     std::fprintf(stderr, "ferrite::check: %s\n", msg.c_str());

@@ -240,7 +240,7 @@ class engine {
   void condvar_notify(handle& cv, const void* cv_addr, bool all, const src& at);
   void name(const void* addr, const char* label);
   /// Ends the current execution as failed with `msg` (from the explorer: prints, aborts).
-  [[noreturn]] void fail(failure_kind k, std::string msg);
+  [[noreturn]] void fail(failure_kind k, const std::string& msg);
   // --- (alloc.cpp: tracked allocations) ---
   void track_allocation(void* p, std::size_t size);
   /// Marks tracked block `p` freed and quarantines it; false when `p` is not tracked.

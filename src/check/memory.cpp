@@ -137,7 +137,8 @@ void engine::object_created(handle& h, const void* addr, object_kind kind, std::
   if (kind == object_kind::atomic) {
     l.store_base = exec_.store_used;
     exec_.store_used += opts_.history;
-    if (store_pool_.size() < exec_.store_used) store_pool_.resize(exec_.store_used * 2);
+    if (store_pool_.size() < exec_.store_used)
+      store_pool_.resize(std::size_t{exec_.store_used} * 2);
     store_rec s{};
     s.value = init_bits;
     for (auto& v : s.seen.c) v = never;

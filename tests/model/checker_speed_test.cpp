@@ -19,10 +19,6 @@
 namespace {
 
 using namespace ferrite::check::testing;  // NOLINT(google-build-using-namespace)
-using std::memory_order_acq_rel;
-using std::memory_order_acquire;
-using std::memory_order_relaxed;
-using std::memory_order_release;
 
 // ---- Treiber stack ------------------------------------------------------------------------
 

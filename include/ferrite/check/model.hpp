@@ -47,7 +47,7 @@ struct options {
   std::uint64_t max_steps = 100'000;  ///< operations per execution before "livelock"
   std::uint64_t max_executions = 0;   ///< stop after this many (0: no limit); not a failure
   bool check_leaks = true;            ///< tracked allocations alive at the end are a leak
-  std::size_t stack_size = 256 * 1024;
+  std::size_t stack_size = std::size_t{256} * 1024;
   std::string replay;    ///< a replay token: run exactly that execution, with its trace
   bool verbose = false;  ///< print the summary line on success too
 

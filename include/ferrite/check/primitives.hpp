@@ -32,8 +32,9 @@ std::uint64_t to_bits(const T& v) noexcept {
   std::uint64_t bits = 0;
   // SAFETY: T is trivially copyable and at most 8 bytes (atomic's static_assert); copying
   // its object representation into the low bytes of a zeroed word is a value-preserving
-  // round trip with from_bits.
-  std::memcpy(&bits, std::addressof(v), sizeof(T));
+  // round trip with from_bits. (T may be a pointer: its own bytes are meant.)
+  // NOLINTNEXTLINE(bugprone-sizeof-expression)
+  std::memcpy(&bits, static_cast<const void*>(std::addressof(v)), sizeof(T));
   return bits;
 }
 
@@ -41,7 +42,8 @@ template <class T>
 T from_bits(std::uint64_t bits) noexcept {
   T v;
   // SAFETY: the inverse of to_bits: the bytes were produced from a T of the same type.
-  std::memcpy(std::addressof(v), &bits, sizeof(T));
+  // NOLINTNEXTLINE(bugprone-sizeof-expression): T may be a pointer, as in to_bits
+  std::memcpy(static_cast<void*>(std::addressof(v)), &bits, sizeof(T));
   return v;
 }
 
@@ -85,6 +87,7 @@ using std::memory_order;
 /// defaulted ones are seq_cst as in the standard).
 template <class T>
 class atomic {
+  // NOLINTNEXTLINE(bugprone-sizeof-expression): T may be a pointer; its size is meant
   static_assert(std::is_trivially_copyable_v<T> && sizeof(T) <= 8,
                 "check::atomic<T> models atomics of trivially copyable types up to 8 bytes");
   using src = std::source_location;

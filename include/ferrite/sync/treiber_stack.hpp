@@ -209,7 +209,7 @@ class treiber_stack {
   /// Complexity: O(1) per attempt, amortized O(1) reclamation. Progress: lock-free.
   /// Throws std::bad_alloc only when the reader cannot be set up (a thread's first hazard
   /// pointer or first pin allocates).
-  std::optional<T> try_pop() {
+  [[nodiscard]] std::optional<T> try_pop() {
     return pop_with<std::optional<T>>(
         [](T&& value) noexcept { return std::optional<T>(std::move(value)); });
   }

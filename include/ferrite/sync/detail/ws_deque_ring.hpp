@@ -17,6 +17,7 @@
 
 #include "ferrite/core/atomic.hpp"
 #include "ferrite/core/bits.hpp"
+#include "ferrite/sync/detail/ring_storage.hpp"
 
 namespace ferrite::sync::detail {
 
@@ -72,24 +73,25 @@ struct ws_ring {
   static constexpr std::size_t max_slots = std::size_t{1} << 40U;
 
   explicit ws_ring(std::size_t count)
-      : mask(static_cast<std::int64_t>(count) - 1), slots(new ws_slot<S>[count]) {}
+      : mask(static_cast<std::int64_t>(count) - 1), slots(allocate_slots<ws_slot<S>>(count)) {}
+  ~ws_ring() { deallocate_slots(slots, static_cast<std::size_t>(mask) + 1); }
+  // Not copyable or movable: thieves hold the ring's address.
+  ws_ring(const ws_ring&) = delete;
+  ws_ring& operator=(const ws_ring&) = delete;
 
   ws_slot<S>& at(std::int64_t pos) noexcept { return slots[static_cast<std::size_t>(pos & mask)]; }
 
   /// next_pow2(max(requested, 1)); throws std::length_error above max_slots.
   static std::size_t round(std::size_t requested) {
-    const std::size_t rounded = next_pow2(requested);  // 0 -> 1; 0 when not representable
-    if (rounded == 0 || rounded > max_slots) {
-      throw std::length_error("ferrite::sync::ws_deque: capacity too large");
-    }
-    return rounded;
+    return round_capacity<ws_slot<S>>(requested, max_slots,
+                                      "ferrite::sync::ws_deque: capacity too large");
   }
 
   /// A new ring of `count` slots (a power of two). Throws std::bad_alloc.
   static ws_ring* create(std::size_t count) { return new ws_ring(count); }
 
   const std::int64_t mask;
-  const std::unique_ptr<ws_slot<S>[]> slots;
+  ws_slot<S>* const slots;  // from allocate_slots: cache-line aligned, freed by ~ws_ring
   /// The ring this one replaced, kept for thieves that may still read it (owner writes it
   /// before publishing this ring; freed with this ring by the deque's destructor).
   std::unique_ptr<ws_ring> older;

@@ -7,7 +7,7 @@
 // store a load may read (within a preemption bound, reduced by DPOR) until a bug shows up
 // as a failing execution with its trace and a replay token.
 //
-//   TEST(flag, model) {
+//   TEST(Flag, PublishesWithRelease) {
 //     ferrite::check::model([] {
 //       ferrite::atomic<int> data{0};
 //       ferrite::atomic<bool> ready{false};

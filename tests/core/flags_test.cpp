@@ -53,6 +53,16 @@ consteval auto ferrite_flags(unscoped) { return std::array{ferrite::flag_def{uns
 
 namespace {
 
+// A flag enum local to this file whose operators are not all used: compiling this file with
+// clang's -Wunused-function (on with -Wall) under -Werror checks that the macro's operators
+// do not warn (examples/core.cpp hit that under clang).
+enum class local_flag : std::uint8_t { x = 1, y = 2 };
+consteval auto ferrite_flags(local_flag /*tag*/) {
+  return std::array{ferrite::flag_def{local_flag::x, "X"}, ferrite::flag_def{local_flag::y, "Y"}};
+}
+FERRITE_FLAG_OPERATORS(local_flag);
+static_assert((local_flag::x | local_flag::y).bits() == 3);
+
 using app::perm;
 using app::wide;
 using pf = ferrite::flags<perm>;

@@ -314,16 +314,19 @@ class flags<E>::iterator {
 
 /// Defines `|`, `&`, `^` and `~` on raw values of the flag enum E, returning flags<E>, so
 /// that `perm::read | perm::write` is a flags<perm>. Use at namespace scope in E's namespace,
-/// after `ferrite_flags`, followed by a semicolon.
-#define FERRITE_FLAG_OPERATORS(E)                                                           \
-  constexpr ::ferrite::flags<E> operator|(E a, E b) noexcept {                              \
-    return ::ferrite::flags<E>(a) | ::ferrite::flags<E>(b);                                 \
-  }                                                                                         \
-  constexpr ::ferrite::flags<E> operator&(E a, E b) noexcept {                              \
-    return ::ferrite::flags<E>(a) & ::ferrite::flags<E>(b);                                 \
-  }                                                                                         \
-  constexpr ::ferrite::flags<E> operator^(E a, E b) noexcept {                              \
-    return ::ferrite::flags<E>(a) ^ ::ferrite::flags<E>(b);                                 \
-  }                                                                                         \
-  constexpr ::ferrite::flags<E> operator~(E a) noexcept { return ~::ferrite::flags<E>(a); } \
+/// after `ferrite_flags`, followed by a semicolon. The operators are [[maybe_unused]]: in an
+/// anonymous namespace, the ones a translation unit does not use would otherwise warn.
+#define FERRITE_FLAG_OPERATORS(E)                                               \
+  [[maybe_unused]] constexpr ::ferrite::flags<E> operator|(E a, E b) noexcept { \
+    return ::ferrite::flags<E>(a) | ::ferrite::flags<E>(b);                     \
+  }                                                                             \
+  [[maybe_unused]] constexpr ::ferrite::flags<E> operator&(E a, E b) noexcept { \
+    return ::ferrite::flags<E>(a) & ::ferrite::flags<E>(b);                     \
+  }                                                                             \
+  [[maybe_unused]] constexpr ::ferrite::flags<E> operator^(E a, E b) noexcept { \
+    return ::ferrite::flags<E>(a) ^ ::ferrite::flags<E>(b);                     \
+  }                                                                             \
+  [[maybe_unused]] constexpr ::ferrite::flags<E> operator~(E a) noexcept {      \
+    return ~::ferrite::flags<E>(a);                                             \
+  }                                                                             \
   static_assert(::ferrite::flag_enum<E>, "FERRITE_FLAG_OPERATORS: " #E " is not a flag_enum")

@@ -89,19 +89,7 @@ TYPED_TEST(MpmcQueue, BlockingPushPopOnOneThread) {
 
 TYPED_TEST(MpmcQueue, BothTryPopFormsTakeTheFront) {
   queue<int, TypeParam> q(4);
-  int out = -1;
-  EXPECT_EQ(q.try_pop(), std::nullopt);
-  EXPECT_FALSE(q.try_pop(out));
-  for (int i = 1; i <= 4; ++i) ASSERT_TRUE(q.try_push(i));
-  EXPECT_EQ(q.try_pop(), 1);
-  ASSERT_TRUE(q.try_pop(out));
-  EXPECT_EQ(out, 2);
-  EXPECT_EQ(q.try_pop(), 3);
-  ASSERT_TRUE(q.try_pop(out));
-  EXPECT_EQ(out, 4);
-  EXPECT_EQ(q.try_pop(), std::nullopt);
-  EXPECT_FALSE(q.try_pop(out));
-  EXPECT_EQ(out, 4) << "a failed try_pop must leave `out` alone";
+  ferrite_test::expect_both_try_pop_forms_take_the_front(q);
   // Across laps: the optional form hands the slot on to the producer a lap later too.
   for (int lap = 0; lap < 10; ++lap) {
     for (int i = 0; i < 4; ++i) ASSERT_TRUE(q.try_push(lap * 4 + i));

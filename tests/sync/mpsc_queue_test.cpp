@@ -35,6 +35,7 @@ using ferrite::sync::mpsc_pop_result;
 using ferrite::sync::mpsc_queue;
 
 using ferrite_test::counted;
+using ferrite_test::throwing_move;
 
 #if FERRITE_TSAN
 constexpr std::uint32_t stress_scale = 4;  // TSan runs much slower: keep each test short
@@ -200,25 +201,6 @@ TEST(MpscQueue, DeprecatedPopStillWaitsOutPushes) {
 #pragma GCC diagnostic pop
   EXPECT_EQ(out, 3);
 }
-
-// Throws from its move constructor and assignment when `fail` is set: a pop that throws
-// leaves the element at the front.
-struct throwing_move {
-  static inline bool fail = false;
-  explicit throwing_move(int v) : value(v) {}
-  throwing_move(const throwing_move&) = delete;
-  throwing_move(throwing_move&& o) : value(o.value) {
-    if (fail) throw std::runtime_error("move failed");
-  }
-  throwing_move& operator=(const throwing_move&) = delete;
-  throwing_move& operator=(throwing_move&& o) {
-    if (fail) throw std::runtime_error("move failed");
-    value = o.value;
-    return *this;
-  }
-  ~throwing_move() = default;
-  int value;
-};
 
 TEST(MpscQueue, ThrowingMoveLeavesTheElementAtTheFront) {
   mpsc_queue<throwing_move> q;

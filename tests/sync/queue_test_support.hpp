@@ -1,10 +1,14 @@
 // SPDX-License-Identifier: Apache-2.0
 // Shared by the queue tests: an element type that counts live instances across threads, one
-// whose constructor throws on request, and the pop-after-push ping-pong.
+// whose constructor throws on request, one whose move throws on request, the check that both
+// try_pop forms take the front in turn, and the pop-after-push ping-pong.
 #pragma once
+
+#include <gtest/gtest.h>
 
 #include <atomic>
 #include <cstdint>
+#include <optional>
 #include <stdexcept>
 #include <thread>
 
@@ -32,6 +36,45 @@ struct may_throw {
   }
   int word = 7;
 };
+
+// Throws from its move constructor and move assignment when `fail` is set: a queue's
+// try_pop() must then leave the element at the front (and try_pop(T&) likewise).
+struct throwing_move {
+  static inline bool fail = false;
+  explicit throwing_move(int v) : value(v) {}
+  throwing_move(const throwing_move&) = delete;
+  throwing_move(throwing_move&& o) : value(o.value) {
+    if (fail) throw std::runtime_error("move failed");
+  }
+  throwing_move& operator=(const throwing_move&) = delete;
+  throwing_move& operator=(throwing_move&& o) {
+    if (fail) throw std::runtime_error("move failed");
+    value = o.value;
+    return *this;
+  }
+  ~throwing_move() = default;
+  int value;
+};
+
+// On an empty queue `q` of int with room for 4: both try_pop forms report empty, then take
+// pushes 1..4 in turn (optional, T&, optional, T&), and a failed try_pop(T&) leaves `out`
+// alone. The one shape every queue shares, checked the same way for each.
+template <class Queue>
+void expect_both_try_pop_forms_take_the_front(Queue& q) {
+  int out = -1;
+  EXPECT_EQ(q.try_pop(), std::nullopt);
+  EXPECT_FALSE(q.try_pop(out));
+  for (int i = 1; i <= 4; ++i) ASSERT_TRUE(q.try_push(i));
+  EXPECT_EQ(q.try_pop(), 1);
+  ASSERT_TRUE(q.try_pop(out));
+  EXPECT_EQ(out, 2);
+  EXPECT_EQ(q.try_pop(), 3);
+  ASSERT_TRUE(q.try_pop(out));
+  EXPECT_EQ(out, 4);
+  EXPECT_EQ(q.try_pop(), std::nullopt);
+  EXPECT_FALSE(q.try_pop(out));
+  EXPECT_EQ(out, 4) << "a failed try_pop must leave `out` alone";
+}
 
 // Ping-pong between this thread (producer) and one consumer, `rounds` times: the producer
 // pushes i and raises a flag (release); the consumer acquires it, and then

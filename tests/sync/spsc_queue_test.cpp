@@ -27,6 +27,7 @@ using ferrite::sync::spsc_queue;
 
 using ferrite_test::counted;
 using ferrite_test::may_throw;
+using ferrite_test::throwing_move;
 
 TEST(SpscQueue, CapacityRoundsUpToAPowerOfTwo) {
   EXPECT_EQ(spsc_queue<int>(0).capacity(), 1U);
@@ -75,19 +76,7 @@ TEST(SpscQueue, TinyCapacitiesWrapManyTimes) {
 
 TEST(SpscQueue, BothTryPopFormsTakeTheFront) {
   spsc_queue<int> q(4);
-  int out = -1;
-  EXPECT_EQ(q.try_pop(), std::nullopt);
-  EXPECT_FALSE(q.try_pop(out));
-  for (int i = 1; i <= 4; ++i) ASSERT_TRUE(q.try_push(i));
-  EXPECT_EQ(q.try_pop(), 1);
-  ASSERT_TRUE(q.try_pop(out));
-  EXPECT_EQ(out, 2);
-  EXPECT_EQ(q.try_pop(), 3);
-  ASSERT_TRUE(q.try_pop(out));
-  EXPECT_EQ(out, 4);
-  EXPECT_EQ(q.try_pop(), std::nullopt);
-  EXPECT_FALSE(q.try_pop(out));
-  EXPECT_EQ(out, 4) << "a failed try_pop must leave `out` alone";
+  ferrite_test::expect_both_try_pop_forms_take_the_front(q);
   EXPECT_TRUE(q.empty());
 }
 
@@ -138,25 +127,6 @@ TEST(SpscQueue, MoveOnlyElements) {
   EXPECT_EQ(**taken, 2);
   EXPECT_EQ(q.try_pop(), std::nullopt);
 }
-
-// Throws from its move constructor when `fail` is set: try_pop() must leave the element at
-// the front (and try_pop(T&) likewise when the move assignment throws).
-struct throwing_move {
-  static inline bool fail = false;
-  explicit throwing_move(int v) : value(v) {}
-  throwing_move(const throwing_move&) = delete;
-  throwing_move(throwing_move&& o) : value(o.value) {
-    if (fail) throw std::runtime_error("move failed");
-  }
-  throwing_move& operator=(const throwing_move&) = delete;
-  throwing_move& operator=(throwing_move&& o) {
-    if (fail) throw std::runtime_error("move failed");
-    value = o.value;
-    return *this;
-  }
-  ~throwing_move() = default;
-  int value;
-};
 
 TEST(SpscQueue, ThrowingMoveLeavesTheElementAtTheFront) {
   spsc_queue<throwing_move> q(2);

@@ -124,11 +124,9 @@ void* arena::allocate_slow(std::size_t size, std::size_t align) {
   }
   close_current();
   enter_chunk(c);
-  // The new chunk has `needed` bytes free, padding included: the bump succeeds. (allocate()
-  // checked the alignment already; try_bump does not check it again.)
-  void* p = try_bump(size, align);
-  FERRITE_DEBUG_ASSERT(p != nullptr, "arena: a fresh chunk did not fit its request");
-  return p;
+  // The new chunk has `needed` bytes free, padding included: the bump succeeds without coming
+  // back here. (allocate() checked the alignment already; the bump does not check it again.)
+  return bump_or_slow(size, align);
 }
 
 void* arena::allocate_dedicated(std::size_t size, std::size_t align, std::size_t needed) {

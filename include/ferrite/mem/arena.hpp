@@ -216,10 +216,7 @@ class arena {
       std::size_t size, std::size_t align = alignof(std::max_align_t)) {
     FERRITE_ASSERT(is_pow2(align) && align <= max_alignment,
                    "arena: alignment must be a power of two <= 4096");
-    if (void* p = try_bump(size, align)) [[likely]] {
-      return p;
-    }
-    return allocate_slow(size, align);
+    return bump_or_slow(size, align);
   }
 
   /// A T constructed in place from `args`. When T is not trivially destructible, its
@@ -291,9 +288,9 @@ class arena {
   }
 
  private:
-  /// The bump: `size` bytes aligned to `align` from the current chunk, or nullptr when they
-  /// do not fit. Preconditions: `align` is a power of two (checked once, by the caller).
-  FERRITE_ALWAYS_INLINE void* try_bump(std::size_t size, std::size_t align) noexcept {
+  /// The bump: `size` bytes aligned to `align` from the current chunk, or a new chunk when
+  /// they do not fit. Preconditions: `align` is a power of two (checked once, by allocate()).
+  FERRITE_ALWAYS_INLINE void* bump_or_slow(std::size_t size, std::size_t align) {
     const auto avail = static_cast<std::size_t>(cur_ - begin_);
     if (size <= avail) [[likely]] {
       // SAFETY: size <= cur_ - begin_, so cur_ - size stays inside the chunk's free part.
@@ -307,7 +304,7 @@ class arena {
         return cur_;
       }
     }
-    return nullptr;
+    return allocate_slow(size, align);
   }
   FERRITE_NOINLINE void* allocate_slow(std::size_t size, std::size_t align);
   void* allocate_dedicated(std::size_t size, std::size_t align, std::size_t needed);

@@ -163,26 +163,26 @@ void read_loop(benchmark::State& state) {
   if (torn != 0) state.SkipWithError("a reader saw a torn record");
 }
 
-constexpr std::int64_t k_no_writer = -1;
-constexpr std::int64_t k_flat_out = 0;
-constexpr std::int64_t k_every_100ns = 100;
-constexpr std::int64_t k_every_1us = 1000;
+constexpr std::int64_t no_writer = -1;
+constexpr std::int64_t flat_out = 0;
+constexpr std::int64_t every_100ns = 100;
+constexpr std::int64_t every_1us = 1000;
 
 #define FERRITE_SEQLOCK_BENCH(box, period, name) \
   BENCHMARK_TEMPLATE(read_loop, box, period)->Name(name)->Threads(1)->Threads(2)->UseRealTime()
 
-FERRITE_SEQLOCK_BENCH(seqlock_box, k_flat_out, "BM_seqlock_read_with_writer");
-FERRITE_SEQLOCK_BENCH(shared_mutex_box, k_flat_out, "BM_shared_mutex_read_with_writer");
-FERRITE_SEQLOCK_BENCH(mutex_box, k_flat_out, "BM_mutex_read_with_writer");
-FERRITE_SEQLOCK_BENCH(seqlock_box, k_every_100ns, "BM_seqlock_read_with_writer_every_100ns");
-FERRITE_SEQLOCK_BENCH(shared_mutex_box, k_every_100ns,
+FERRITE_SEQLOCK_BENCH(seqlock_box, flat_out, "BM_seqlock_read_with_writer");
+FERRITE_SEQLOCK_BENCH(shared_mutex_box, flat_out, "BM_shared_mutex_read_with_writer");
+FERRITE_SEQLOCK_BENCH(mutex_box, flat_out, "BM_mutex_read_with_writer");
+FERRITE_SEQLOCK_BENCH(seqlock_box, every_100ns, "BM_seqlock_read_with_writer_every_100ns");
+FERRITE_SEQLOCK_BENCH(shared_mutex_box, every_100ns,
                       "BM_shared_mutex_read_with_writer_every_100ns");
-FERRITE_SEQLOCK_BENCH(mutex_box, k_every_100ns, "BM_mutex_read_with_writer_every_100ns");
-FERRITE_SEQLOCK_BENCH(seqlock_box, k_every_1us, "BM_seqlock_read_with_writer_every_1us");
-FERRITE_SEQLOCK_BENCH(shared_mutex_box, k_every_1us, "BM_shared_mutex_read_with_writer_every_1us");
-FERRITE_SEQLOCK_BENCH(mutex_box, k_every_1us, "BM_mutex_read_with_writer_every_1us");
-FERRITE_SEQLOCK_BENCH(seqlock_box, k_no_writer, "BM_seqlock_read_no_writer");
-FERRITE_SEQLOCK_BENCH(shared_mutex_box, k_no_writer, "BM_shared_mutex_read_no_writer");
-FERRITE_SEQLOCK_BENCH(mutex_box, k_no_writer, "BM_mutex_read_no_writer");
+FERRITE_SEQLOCK_BENCH(mutex_box, every_100ns, "BM_mutex_read_with_writer_every_100ns");
+FERRITE_SEQLOCK_BENCH(seqlock_box, every_1us, "BM_seqlock_read_with_writer_every_1us");
+FERRITE_SEQLOCK_BENCH(shared_mutex_box, every_1us, "BM_shared_mutex_read_with_writer_every_1us");
+FERRITE_SEQLOCK_BENCH(mutex_box, every_1us, "BM_mutex_read_with_writer_every_1us");
+FERRITE_SEQLOCK_BENCH(seqlock_box, no_writer, "BM_seqlock_read_no_writer");
+FERRITE_SEQLOCK_BENCH(shared_mutex_box, no_writer, "BM_shared_mutex_read_no_writer");
+FERRITE_SEQLOCK_BENCH(mutex_box, no_writer, "BM_mutex_read_no_writer");
 
 }  // namespace

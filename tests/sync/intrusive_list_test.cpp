@@ -331,7 +331,7 @@ TEST(IntrusiveListRelease, DestroyingALinkedElementUnlinksIt) {
 class differential {
  public:
   explicit differential(std::uint64_t seed) : rng_(seed) {
-    for (int i = 0; i < k_pool; ++i) pool_.push_back(std::make_unique<node>(i));
+    for (int i = 0; i < pool; ++i) pool_.push_back(std::make_unique<node>(i));
   }
   ~differential() {
     a_.clear();
@@ -367,7 +367,7 @@ class differential {
   }
 
  private:
-  static constexpr int k_pool = 48;
+  static constexpr int pool = 48;
 
   std::size_t pick(std::size_t n) {
     return std::uniform_int_distribution<std::size_t>(0, n - 1)(rng_);

@@ -177,14 +177,14 @@ struct small_record {
 static_assert(sizeof(small_record) == 24);
 
 #if FERRITE_TSAN
-constexpr std::uint64_t k_stores = 20'000;
+constexpr std::uint64_t stores = 20'000;
 #else
-constexpr std::uint64_t k_stores = 200'000;
+constexpr std::uint64_t stores = 200'000;
 #endif
-constexpr int k_readers = 6;  // with the writer: 7 threads on a 2-core machine
+constexpr int readers = 6;  // with the writer: 7 threads on a 2-core machine
 // The writer pauses at this many checkpoints until some reader has seen its latest value,
 // so that readers provably run while it is writing (on a loaded machine they might not).
-constexpr std::uint64_t k_checkpoints = 16;
+constexpr std::uint64_t checkpoints = 16;
 
 struct reader_result {
   std::uint64_t loads = 0;
@@ -195,7 +195,7 @@ struct reader_result {
   std::uint64_t final_seq = 0;
 };
 
-// One writer stores Record::make(1..k_stores); k_readers readers (even ones with load(), odd
+// One writer stores Record::make(1..stores); readers readers (even ones with load(), odd
 // ones with try_load()) check every value until the writer is done, then load once more.
 template <class Record>
 void stress() {
@@ -203,10 +203,10 @@ void stress() {
   ferrite::atomic<int> ready{0};
   ferrite::atomic<bool> done{false};
   ferrite::atomic<std::uint64_t> newest_seen{0};
-  std::vector<reader_result> results(k_readers);
+  std::vector<reader_result> results(readers);
   std::vector<ferrite::thread> threads;
 
-  for (int r = 0; r < k_readers; ++r) {
+  for (int r = 0; r < readers; ++r) {
     threads.emplace_back([&, r] {
       reader_result& out = results[static_cast<std::size_t>(r)];
       std::uint64_t last = 0;
@@ -241,15 +241,15 @@ void stress() {
   }
   threads.emplace_back([&] {
     // ORDERING: relaxed; see the readers' fetch_add.
-    while (ready.load(std::memory_order_relaxed) < k_readers) ferrite::yield_now();
-    for (std::uint64_t n = 1; n <= k_stores; ++n) {
+    while (ready.load(std::memory_order_relaxed) < readers) ferrite::yield_now();
+    for (std::uint64_t n = 1; n <= stores; ++n) {
       lock.store(Record::make(n));
       // Bursts of back-to-back stores (readers' copies overlap them and must be rejected),
       // then a pause (readers get through): a writer storing flat out would starve them.
       if (n % 4 == 0) {
         for (int i = 0; i < 32; ++i) ferrite::spin_hint();
       }
-      if (n % (k_stores / k_checkpoints) == 0) {
+      if (n % (stores / checkpoints) == 0) {
         // ORDERING: relaxed; see the readers' store of newest_seen.
         while (newest_seen.load(std::memory_order_relaxed) < n) ferrite::yield_now();
       }
@@ -259,9 +259,9 @@ void stress() {
   });
   for (ferrite::thread& t : threads) t.join();
 
-  const auto expected_last = static_cast<decltype(Record::seq)>(k_stores);
+  const auto expected_last = static_cast<decltype(Record::seq)>(stores);
   std::uint64_t changes_seen = 0;
-  for (int r = 0; r < k_readers; ++r) {
+  for (int r = 0; r < readers; ++r) {
     const reader_result& res = results[static_cast<std::size_t>(r)];
     SCOPED_TRACE(testing::Message()
                  << "reader " << r << ": " << res.loads << " loads, " << res.failed_attempts
@@ -278,8 +278,8 @@ void stress() {
   std::printf("[ stats    ] %llu value changes seen, %llu failed try_loads\n",
               static_cast<unsigned long long>(changes_seen),
               static_cast<unsigned long long>(failed));
-  EXPECT_EQ(lock.load(), Record::make(k_stores));
-  EXPECT_GE(changes_seen, k_checkpoints);  // readers saw stores land while the writer ran
+  EXPECT_EQ(lock.load(), Record::make(stores));
+  EXPECT_GE(changes_seen, checkpoints);  // readers saw stores land while the writer ran
 }
 
 TEST(SeqlockStress, ReadersNeverSeeTornOrBackwardValues64Bytes) { stress<record>(); }

@@ -29,11 +29,11 @@ static_assert(!std::is_move_constructible_v<spin_mutex>);
 static_assert(std::is_nothrow_default_constructible_v<spin_mutex>);
 
 #if FERRITE_TSAN
-constexpr std::uint64_t k_per_thread = 5'000;
+constexpr std::uint64_t per_thread = 5'000;
 #else
-constexpr std::uint64_t k_per_thread = 50'000;
+constexpr std::uint64_t per_thread = 50'000;
 #endif
-constexpr int k_threads = 4;  // oversubscribes the 2-core machine
+constexpr int threads = 4;  // oversubscribes the 2-core machine
 
 TEST(SpinMutex, LockUnlockAndTryLock) {
   spin_mutex m;
@@ -94,16 +94,16 @@ TEST(SpinMutex, CountsExactlyUnderContention) {
   spin_mutex m;
   ferrite::cell<std::uint64_t> total{0};
   std::vector<ferrite::thread> pool;
-  for (int t = 0; t < k_threads; ++t) {
+  for (int t = 0; t < threads; ++t) {
     pool.emplace_back([&] {
-      for (std::uint64_t i = 0; i < k_per_thread; ++i) {
+      for (std::uint64_t i = 0; i < per_thread; ++i) {
         const std::lock_guard guard(m);
         total.with_mut([](std::uint64_t* p) { ++*p; });
       }
     });
   }
   for (ferrite::thread& t : pool) t.join();
-  EXPECT_EQ(total.get_mut(), k_threads * k_per_thread);
+  EXPECT_EQ(total.get_mut(), threads * per_thread);
   EXPECT_FALSE(m.is_locked());
 }
 
@@ -111,9 +111,9 @@ TEST(SpinMutex, TryLockLoopCountsExactly) {
   spin_mutex m;
   ferrite::cell<std::uint64_t> total{0};
   std::vector<ferrite::thread> pool;
-  for (int t = 0; t < k_threads; ++t) {
+  for (int t = 0; t < threads; ++t) {
     pool.emplace_back([&] {
-      for (std::uint64_t i = 0; i < k_per_thread; ++i) {
+      for (std::uint64_t i = 0; i < per_thread; ++i) {
         while (!m.try_lock()) ferrite::yield_now();
         total.with_mut([](std::uint64_t* p) { ++*p; });
         m.unlock();
@@ -121,7 +121,7 @@ TEST(SpinMutex, TryLockLoopCountsExactly) {
     });
   }
   for (ferrite::thread& t : pool) t.join();
-  EXPECT_EQ(total.get_mut(), k_threads * k_per_thread);
+  EXPECT_EQ(total.get_mut(), threads * per_thread);
 }
 
 // std::scoped_lock's deadlock avoidance (std::lock) runs on lock() and try_lock(): threads
@@ -132,9 +132,9 @@ TEST(SpinMutex, ScopedLockOverTwoMutexesInOppositeOrders) {
   ferrite::cell<std::uint64_t> in_a{0};
   ferrite::cell<std::uint64_t> in_b{0};
   std::vector<ferrite::thread> pool;
-  for (int t = 0; t < k_threads; ++t) {
+  for (int t = 0; t < threads; ++t) {
     pool.emplace_back([&, t] {
-      for (std::uint64_t i = 0; i < k_per_thread / 4; ++i) {
+      for (std::uint64_t i = 0; i < per_thread / 4; ++i) {
         const auto bump = [&] {
           in_a.with_mut([](std::uint64_t* p) { ++*p; });
           in_b.with_mut([](std::uint64_t* p) { *p += 2; });
@@ -150,8 +150,8 @@ TEST(SpinMutex, ScopedLockOverTwoMutexesInOppositeOrders) {
     });
   }
   for (ferrite::thread& t : pool) t.join();
-  EXPECT_EQ(in_a.get_mut(), k_threads * (k_per_thread / 4));
-  EXPECT_EQ(in_b.get_mut(), 2 * k_threads * (k_per_thread / 4));
+  EXPECT_EQ(in_a.get_mut(), threads * (per_thread / 4));
+  EXPECT_EQ(in_b.get_mut(), 2 * threads * (per_thread / 4));
   EXPECT_FALSE(a.is_locked());
   EXPECT_FALSE(b.is_locked());
 }

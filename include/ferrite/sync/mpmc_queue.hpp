@@ -61,7 +61,7 @@ namespace ferrite::sync {
 /// Vyukov's original), `padded` gives each slot its own cache line(s) (as folly's MPMCQueue),
 /// trading capacity * cache_line_size bytes for no false sharing between neighbouring slots.
 /// compact is the default: a padded slot costs a cache miss per element, where compact slots
-/// share one line among several elements (docs/sync.md has the measurements).
+/// share one line among several elements (docs/sync-design.md has the measurements).
 enum class mpmc_layout : unsigned char { compact, padded };
 
 /// Compile-time options of mpmc_queue, e.g. `mpmc_queue<job, mpmc_options{.blocking =

@@ -64,8 +64,8 @@ struct mpsc_slot {
 
 /// Slots per block of mpsc_queue<T> unless given: about 2 KiB of slots (128 for 8-byte
 /// elements), a power of two between 32 and 256. Fewer, larger blocks mean fewer allocations
-/// and fewer block boundaries (where producers wait for the installer); docs/sync.md says how
-/// the size was chosen.
+/// and fewer block boundaries (where producers wait for the installer); docs/sync-design.md says
+/// how the size was chosen.
 template <class T>
 inline constexpr std::size_t mpsc_block_size =
     std::clamp<std::size_t>(std::bit_floor(2048 / sizeof(mpsc_slot<T>)), 32, 256);

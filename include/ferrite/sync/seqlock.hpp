@@ -233,7 +233,7 @@ class seqlock {
     // the even value 2k makes the words of store k (and earlier) visible to (7).
     const word s1 = seq_.load(std::memory_order_acquire);
     if ((s1 & 1U) != 0) return false;  // a store is in progress
-    if constexpr (word_count <= k_unrolled_words) {
+    if constexpr (word_count <= unrolled_words) {
       copy_words(out, std::make_index_sequence<word_count>{});
     } else {
       for (std::size_t i = 0; i < word_count; ++i) copy_word(out, i);
@@ -250,7 +250,7 @@ class seqlock {
   /// Payloads up to this many words are copied by straight-line code: the compiler can then
   /// keep the words in registers when the caller only reads fields, instead of staging them
   /// in memory (where 8-byte stores reloaded as wider vectors stall store forwarding).
-  static constexpr std::size_t k_unrolled_words = 16;
+  static constexpr std::size_t unrolled_words = 16;
 
   template <std::size_t... I>
   FERRITE_ALWAYS_INLINE void copy_words(std::byte* out,

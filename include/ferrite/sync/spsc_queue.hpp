@@ -73,7 +73,7 @@ namespace ferrite::sync {
 /// for Line-Rate Network Traffic Monitoring" (MCRingBuffer), IPDPS 2010 (index caching).
 ///
 /// Sizing: every time the ring runs full or empty, the waiting side stalls (pause, yield);
-/// a larger ring stalls less often per element (docs/sync.md has the measurements).
+/// a larger ring stalls less often per element (docs/sync-design.md has the measurements).
 ///
 /// Warning: elements are not destroyed until popped (or until the queue is destroyed); a
 /// consumer that stops popping keeps them alive.

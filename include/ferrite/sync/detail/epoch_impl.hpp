@@ -3,7 +3,8 @@
 // and collection, participant registration, and the default collector's thread-local handle.
 // Included at the bottom of epoch.hpp; not a public header.
 //
-// Why the pin needs only the light fence, and the seal no fence at all (see docs/sync.md):
+// Why the pin needs only the light fence, and the seal no fence at all (the proof is in
+// docs/sync-design.md):
 //  - Pin (E3 load global, E4 store local, E6/E7 light fence) against advance (E24 load global,
 //    E25 heavy fence, E23 load locals): a store-buffering pair. Either the advancer sees the
 //    pin, or the pinned thread's later loads see every store that happens-before the heavy

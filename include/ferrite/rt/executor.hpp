@@ -1,0 +1,177 @@
+// SPDX-License-Identifier: Apache-2.0
+// rt::local_executor: runs tasks on one thread. spawn() gives a join_handle; the executor
+// polls ready tasks in FIFO order, and a task that suspends is polled again when it is woken
+// (yield_now() requeues it at the back; a waker from current_waker() wakes it from anywhere).
+// block_on(task) drives a task, and everything it spawns, to its end. Spawns and wakes made on
+// the executor's own thread use no atomic read-modify-write; wakes from other threads go
+// through a lock-free injection queue and unpark the executor through a futex.
+//
+// ```cpp
+// rt::local_executor ex;
+// int v = ex.block_on([]() -> rt::task<int> {
+//   rt::join_handle<int> h = rt::spawn(compute());   // runs when this task suspends
+//   co_await rt::yield_now();
+//   co_return co_await h;                            // the child's result (or its exception)
+// }());
+// ```
+//
+// When not to use it: work that must use more than one core wants thread_pool (next); a task
+// that blocks its thread (a blocking syscall, a long computation) stalls every other task of
+// its local executor.
+#pragma once
+
+#include <coroutine>
+#include <cstdint>
+#include <exception>
+#include <memory>
+#include <new>
+#include <stdexcept>
+#include <type_traits>
+#include <utility>
+
+#include "ferrite/core/atomic.hpp"
+#include "ferrite/core/contract.hpp"
+#include "ferrite/rt/detail/task_header.hpp"
+#include "ferrite/rt/frame_allocator.hpp"
+#include "ferrite/rt/task.hpp"
+#include "ferrite/rt/waker.hpp"
+#include "ferrite/sync/intrusive_list.hpp"
+#include "ferrite/sync/intrusive_mpsc_queue.hpp"
+
+namespace ferrite::rt {
+
+template <class T>
+class join_handle;
+
+/// What awaiting a join handle of an aborted task throws.
+class cancelled : public std::runtime_error {
+ public:
+  cancelled() : std::runtime_error("ferrite::rt: the task was cancelled") {}
+};
+
+/// A single-threaded executor. Non-movable: tasks and wakers hold its address.
+/// Preconditions: it is driven (block_on, run) on one thread at a time; wakers of its tasks
+/// are not used after it is destroyed.
+class local_executor {
+ public:
+  local_executor() noexcept = default;
+  local_executor(const local_executor&) = delete;
+  local_executor& operator=(const local_executor&) = delete;
+  /// Destroys the frames of the tasks that did not finish (their join handles then report
+  /// rt::cancelled). Preconditions: not called from one of its tasks.
+  ~local_executor();
+
+  /// Starts `t` on this executor: it runs when the executor next polls (the caller keeps
+  /// running). One allocation from the frame allocator, no atomic RMW.
+  /// Complexity: O(1).
+  template <class T>
+  join_handle<T> spawn(task<T> t);
+
+  /// Runs `t` and every task it spawns until `t` finishes, parking the thread when nothing is
+  /// ready; returns its result or rethrows its exception. Tasks still unfinished when `t`
+  /// finishes stay on the executor.
+  template <class T>
+  T block_on(task<T> t);
+
+  /// Polls ready tasks until none is ready (does not park). Returns how many polls it made.
+  std::size_t run_ready();
+
+  /// The executor driving this thread, or null.
+  [[nodiscard]] static local_executor* current() noexcept { return current_executor(); }
+
+  // For the runtime's awaitables and wakers (detail).
+  void schedule_local(detail::task_header* t) noexcept;   ///< owner thread
+  void schedule_remote(detail::task_header* t) noexcept;  ///< any other thread
+  void poll(detail::task_header* t) noexcept;
+
+ private:
+  static local_executor*& current_executor() noexcept {
+    static constinit thread_local local_executor* driving = nullptr;
+    return driving;
+  }
+  void run_until(const detail::task_header& root);
+  void drain_injected() noexcept;
+  void park() noexcept;
+  void finish(detail::task_header* t) noexcept;
+
+  detail::task_header* ready_head_ = nullptr;
+  detail::task_header* ready_tail_ = nullptr;
+  sync::intrusive_list<detail::task_header, &detail::task_header::live_hook> live_;
+  sync::intrusive_mpsc_queue<detail::task_header, &detail::task_header::remote_next> injected_;
+  atomic<std::uint32_t> unpark_{0};  // eventcount of remote wakes: the park's futex word
+};
+
+/// A spawned task's result, to await (`co_await std::move(h)` or `co_await h`), or to detach.
+/// Move-only; destroying a handle detaches the task (it keeps running; its result is
+/// dropped). Await it from a task of the same executor.
+template <class T>
+class [[nodiscard]] join_handle {
+ public:
+  join_handle() noexcept = default;
+  join_handle(join_handle&& other) noexcept : t_(std::exchange(other.t_, nullptr)) {}
+  join_handle& operator=(join_handle&& other) noexcept {
+    if (this != &other) {
+      detach();
+      t_ = std::exchange(other.t_, nullptr);
+    }
+    return *this;
+  }
+  join_handle(const join_handle&) = delete;
+  join_handle& operator=(const join_handle&) = delete;
+  ~join_handle() { detach(); }
+
+  /// Lets the task run on without a handle; the handle is empty afterwards.
+  void detach() noexcept {
+    if (t_ != nullptr) std::exchange(t_, nullptr)->release_ref();
+  }
+  /// Whether the task finished (with a result, an exception, or cancelled).
+  [[nodiscard]] bool is_finished() const noexcept {
+    return t_ != nullptr && t_->has(detail::task_complete);
+  }
+  /// Cancels the task at its next suspension point: it is not resumed again, its frame is
+  /// destroyed, and awaiting this handle throws rt::cancelled. No effect once it finished.
+  /// Preconditions: called on the executor's thread.
+  void abort() noexcept;
+  [[nodiscard]] bool valid() const noexcept { return t_ != nullptr; }
+
+  struct awaiter {
+    detail::task_header* t;
+    [[nodiscard]] bool await_ready() const noexcept { return t->has(detail::task_complete); }
+    void await_suspend(std::coroutine_handle<> caller);
+    T await_resume();
+  };
+  awaiter operator co_await() noexcept {
+    FERRITE_ASSERT(t_ != nullptr, "rt::join_handle: co_await on an empty handle");
+    return awaiter{t_};
+  }
+
+ private:
+  friend class local_executor;
+  explicit join_handle(detail::task_header* t) noexcept : t_(t) {}
+  detail::task_header* t_ = nullptr;
+};
+
+/// Spawns `t` on the executor driving this thread.
+/// Preconditions: called inside block_on / run of an executor (FERRITE_ASSERT).
+template <class T>
+join_handle<T> spawn(task<T> t) {
+  local_executor* const ex = local_executor::current();
+  FERRITE_ASSERT(ex != nullptr, "rt::spawn: no executor is driving this thread");
+  return ex->spawn(std::move(t));
+}
+
+/// Awaitable: requeues the current task at the back of its executor's ready queue, so that
+/// the other ready tasks run first.
+struct yield_now {
+  [[nodiscard]] bool await_ready() const noexcept { return false; }
+  void await_suspend(std::coroutine_handle<> self) noexcept;
+  void await_resume() const noexcept {}
+};
+
+/// A waker for the task being polled on this thread; waking it (from any thread) schedules the
+/// task again. Preconditions: called inside a task polled by an executor (FERRITE_ASSERT).
+waker current_waker();
+
+}  // namespace ferrite::rt
+
+#include "ferrite/rt/detail/executor_impl.hpp"

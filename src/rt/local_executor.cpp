@@ -1,0 +1,186 @@
+// SPDX-License-Identifier: Apache-2.0
+// local_executor: the ready queue, polling, the injection queue and parking, cancellation,
+// and the wakers of its tasks.
+//
+// ORDERING table (with task_header.hpp's T1/T2):
+//  (X1) acq_rel exchange(true) of remote_pending (remote wake): release publishes what the
+//       waker did before waking; acquire pairs with (X4), so a waker that finds the flag
+//       clear again queues a new entry. Only the waker that changes false -> true pushes.
+//  (X2) release fetch_add of unpark_ (remote wake, after the push): pairs with the acquire
+//       load (X5) of a parking owner, so an owner that reads the new count sees the entry.
+//  (X3) notify_one of unpark_: wakes an owner blocked in (X6).
+//  (X4) acq_rel exchange(false) of remote_pending (drain): acquire pairs with every (X1)
+//       that found the flag set (they are RMWs after the pushing one in its modification
+//       order), so the poll that follows sees what each of those wakers did.
+//  (X5) acquire load of unpark_ before the last check for work (park): pairs with (X2).
+//  (X6) acquire wait on unpark_: returns once the count differs from (X5)'s value; pairs
+//       with (X2) like (X5).
+#include <coroutine>
+#include <cstdint>
+#include <utility>
+
+#include "ferrite/core/contract.hpp"
+#include "ferrite/rt/executor.hpp"
+
+namespace ferrite::rt {
+namespace {
+
+detail::task_header* header_of(const void* data) noexcept {
+  // SAFETY: task wakers are made by current_waker() with a task_header* as their data.
+  return static_cast<detail::task_header*>(const_cast<void*>(data));
+}
+
+void wake_task_by_ref(const void* data) noexcept {
+  detail::task_header* const t = header_of(data);
+  if (t->is_finished()) return;  // coalesced into nothing; its executor may be gone
+  if (local_executor::current() == t->owner) {
+    t->owner->schedule_local(t);
+  } else {
+    t->owner->schedule_remote(t);
+  }
+}
+
+constexpr waker_vtable task_waker_vtable{
+    [](const void* data) noexcept -> const void* {
+      header_of(data)->acquire_ref();
+      return data;
+    },
+    [](const void* data) noexcept {
+      wake_task_by_ref(data);
+      header_of(data)->release_ref();
+    },
+    &wake_task_by_ref,
+    [](const void* data) noexcept { header_of(data)->release_ref(); },
+};
+
+}  // namespace
+
+local_executor::~local_executor() {
+  // Drop every unfinished task's frame; their handles then report rt::cancelled.
+  while (!live_.empty()) {
+    detail::task_header* const t = &live_.front();
+    t->flags = static_cast<std::uint8_t>((t->flags & ~(detail::task_queued | detail::task_abort)) |
+                                         detail::task_cancelled);
+    t->drop_frame(t);
+    finish(t);
+  }
+  ready_head_ = ready_tail_ = nullptr;
+  drain_injected();  // releases the references of wakes still queued
+}
+
+void local_executor::schedule_local(detail::task_header* t) noexcept {
+  if ((t->flags & (detail::task_queued | detail::task_complete)) != 0) return;
+  if (t->has(detail::task_running)) {
+    t->flags |= detail::task_notified;  // requeued when its poll ends: never queued twice
+    return;
+  }
+  t->flags |= detail::task_queued;
+  t->next_ready = nullptr;
+  if (ready_tail_ == nullptr) {
+    ready_head_ = t;
+  } else {
+    ready_tail_->next_ready = t;
+  }
+  ready_tail_ = t;
+}
+
+void local_executor::schedule_remote(detail::task_header* t) noexcept {
+  // ORDERING: (X1) acq_rel; see the table.
+  if (t->remote_pending.exchange(true, std::memory_order_acq_rel)) return;  // coalesced
+  t->acquire_ref();  // the queue entry's reference, released by drain_injected
+  injected_.push(t);
+  // ORDERING: (X2) release; see the table.
+  unpark_.fetch_add(1, std::memory_order_release);
+  // ORDERING: (X3) notify; see the table.
+  unpark_.notify_one();
+}
+
+void local_executor::drain_injected() noexcept {
+  while (detail::task_header* const t = injected_.try_pop()) {
+    // ORDERING: (X4) acq_rel; see the table.
+    t->remote_pending.exchange(false, std::memory_order_acq_rel);
+    schedule_local(t);  // ignored for a finished task
+    t->release_ref();
+  }
+}
+
+void local_executor::poll(detail::task_header* t) noexcept {
+  if (t->has(detail::task_abort)) {
+    t->flags = static_cast<std::uint8_t>((t->flags & ~(detail::task_queued | detail::task_abort)) |
+                                         detail::task_cancelled);
+    t->drop_frame(t);
+    finish(t);
+    return;
+  }
+  t->flags = static_cast<std::uint8_t>((t->flags & ~detail::task_queued) | detail::task_running);
+  detail::task_header* const outer = std::exchange(detail::current_task(), t);
+  t->leaf.resume();  // runs until the task suspends or ends (nested co_awaits move the leaf)
+  detail::current_task() = outer;
+  t->flags = static_cast<std::uint8_t>(t->flags & ~detail::task_running);
+  if (t->root.done()) {
+    finish(t);
+  } else if (t->has(detail::task_notified)) {
+    t->flags = static_cast<std::uint8_t>(t->flags & ~detail::task_notified);
+    schedule_local(t);
+  }
+}
+
+void local_executor::finish(detail::task_header* t) noexcept {
+  t->flags |= detail::task_complete;
+  t->mark_finished();
+  t->live_hook.unlink();
+  waker joiner = std::move(t->join_waker);
+  std::move(joiner).wake();
+  t->release_ref();  // the executor's reference
+}
+
+std::size_t local_executor::run_ready() {
+  std::size_t polls = 0;
+  drain_injected();
+  while (detail::task_header* const t = ready_head_) {
+    ready_head_ = t->next_ready;
+    if (ready_head_ == nullptr) ready_tail_ = nullptr;
+    poll(t);
+    if ((++polls & 63U) == 0) drain_injected();  // remote wakes are not starved
+  }
+  return polls;
+}
+
+void local_executor::run_until(const detail::task_header& root) {
+  for (;;) {
+    drain_injected();
+    while (detail::task_header* const t = ready_head_) {
+      ready_head_ = t->next_ready;
+      if (ready_head_ == nullptr) ready_tail_ = nullptr;
+      poll(t);
+      if (root.has(detail::task_complete)) return;
+    }
+    if (root.has(detail::task_complete)) return;
+    park();
+  }
+}
+
+void local_executor::park() noexcept {
+  // ORDERING: (X5) acquire; see the table.
+  const std::uint32_t seen = unpark_.load(std::memory_order_acquire);
+  drain_injected();
+  if (ready_head_ != nullptr) return;
+  // ORDERING: (X6) acquire; see the table.
+  unpark_.wait(seen, std::memory_order_acquire);
+}
+
+void yield_now::await_suspend(std::coroutine_handle<> self) noexcept {
+  detail::task_header* const t = detail::current_task();
+  FERRITE_ASSERT(t != nullptr, "rt::yield_now: not inside a task polled by an executor");
+  t->leaf = self;
+  t->owner->schedule_local(t);  // running: requeued at the back when this poll ends
+}
+
+waker current_waker() {
+  detail::task_header* const t = detail::current_task();
+  FERRITE_ASSERT(t != nullptr, "rt::current_waker: not inside a task polled by an executor");
+  t->acquire_ref();
+  return waker(t, &task_waker_vtable);
+}
+
+}  // namespace ferrite::rt

@@ -124,10 +124,8 @@ class [[nodiscard]] join_handle {
   void detach() noexcept {
     if (t_ != nullptr) std::exchange(t_, nullptr)->release_ref();
   }
-  /// Whether the task finished (with a result, an exception, or cancelled).
-  [[nodiscard]] bool is_finished() const noexcept {
-    return t_ != nullptr && t_->has(detail::task_complete);
-  }
+  /// Whether the task finished (with a result, an exception, or cancelled). Any thread.
+  [[nodiscard]] bool is_finished() const noexcept { return t_ != nullptr && t_->is_finished(); }
   /// Cancels the task at its next suspension point: it is not resumed again, its frame is
   /// destroyed, and awaiting this handle throws rt::cancelled. No effect once it finished.
   /// Preconditions: called on the executor's thread.

@@ -1,7 +1,7 @@
 // SPDX-License-Identifier: Apache-2.0
 // examples/tour: a short walk through every ferrite module that exists, printing what each
 // step did. It is scripts/demo's main job until ferrite-kv exists, and it grows with each
-// module (today core, mem, sync). Every step checks its own result and the tour exits
+// module (today core, mem, sync, rt). Every step checks its own result and the tour exits
 // non-zero if one is wrong.
 #include <array>
 #include <cstddef>
@@ -179,6 +179,26 @@ void sync_structures() {
   expect(seen.magic == 8 && seen.length == 24, "seqlock load");
 }
 
+ferrite::rt::task<std::uint64_t> square(std::uint64_t v) {
+  co_await ferrite::rt::yield_now();  // lets the sibling tasks run between the two halves
+  co_return v* v;
+}
+
+ferrite::rt::task<std::uint64_t> sum_of_squares(std::uint64_t n) {
+  std::vector<ferrite::rt::join_handle<std::uint64_t>> parts;
+  for (std::uint64_t i = 1; i <= n; ++i) parts.push_back(ferrite::rt::spawn(square(i)));
+  std::uint64_t total = 0;
+  for (auto& h : parts) total += co_await h;
+  co_return total;
+}
+
+void rt_tasks() {
+  std::puts("rt: 100 tasks spawned on a local executor, each yielding once, joined in order");
+  const std::uint64_t total = ferrite::rt::block_on(sum_of_squares(100));
+  std::printf("  sum of squares 1..100 = %llu\n", static_cast<unsigned long long>(total));
+  expect(total == 338'350, "every task joined once");
+}
+
 void core_metrics() {
   std::puts("core/metrics: what the tour recorded (Prometheus text)");
   const auto snap = ferrite::metrics::take_snapshot();
@@ -206,6 +226,7 @@ int main() {
   tour::core_concurrency();
   tour::mem_allocators();
   tour::sync_structures();
+  tour::rt_tasks();
   tour::core_metrics();
   std::printf("\n%s (%d failed checks)\n", tour::failures == 0 ? "tour complete" : "tour FAILED",
               tour::failures);

@@ -6,4 +6,5 @@
 
 #include "ferrite/core.hpp"
 #include "ferrite/mem.hpp"
+#include "ferrite/rt.hpp"
 #include "ferrite/sync.hpp"

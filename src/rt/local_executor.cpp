@@ -129,8 +129,7 @@ void local_executor::finish(detail::task_header* t) noexcept {
   t->flags |= detail::task_complete;
   t->mark_finished();
   t->live_hook.unlink();
-  waker joiner = std::move(t->join_waker);
-  std::move(joiner).wake();
+  if (detail::task_header* const j = std::exchange(t->joiner, nullptr)) schedule_local(j);
   t->release_ref();  // the executor's reference
 }
 

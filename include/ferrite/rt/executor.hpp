@@ -134,8 +134,13 @@ class [[nodiscard]] join_handle {
 
   struct awaiter {
     detail::task_header* t;
+    detail::task_header* waiting = nullptr;  // the awaiting task, while registered as joiner
+    // Destroyed unresumed (its task cancelled): the finishing task must not wake it.
+    ~awaiter() {
+      if (waiting != nullptr && t->joiner == waiting) t->joiner = nullptr;
+    }
     [[nodiscard]] bool await_ready() const noexcept { return t->has(detail::task_complete); }
-    void await_suspend(std::coroutine_handle<> caller);
+    void await_suspend(std::coroutine_handle<> caller) noexcept;
     T await_resume();
   };
   awaiter operator co_await() noexcept {

@@ -78,9 +78,13 @@ void join_handle<T>::abort() noexcept {
 }
 
 template <class T>
-void join_handle<T>::awaiter::await_suspend(std::coroutine_handle<> caller) {
-  detail::set_leaf(caller);
-  t->join_waker = current_waker();  // the finishing task wakes the awaiter
+void join_handle<T>::awaiter::await_suspend(std::coroutine_handle<> caller) noexcept {
+  detail::task_header* const me = detail::current_task();
+  FERRITE_ASSERT(me != nullptr && me->owner == t->owner,
+                 "rt::join_handle: awaited outside a task of the task's own executor");
+  me->leaf = caller;
+  waiting = me;
+  t->joiner = me;  // finish() schedules it: no waker, no reference count
 }
 
 template <class T>

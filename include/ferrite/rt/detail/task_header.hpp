@@ -79,7 +79,9 @@ struct task_header {
   drop_frame_fn drop_frame;
   task_header* next_ready = nullptr;  ///< the ready queue's link
   sync::list_hook live_hook;          ///< in the executor's list of unfinished tasks
-  waker join_waker;                   ///< the join handle's awaiter, when one waits
+  /// The task awaiting this one's join handle (same executor), or null. No reference: the
+  /// awaiter clears it if it is destroyed before this task finishes (its task cancelled).
+  task_header* joiner = nullptr;
   std::uint8_t flags = 0;
 
   [[nodiscard]] bool has(task_flag f) const noexcept { return (flags & f) != 0; }

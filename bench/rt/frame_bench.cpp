@@ -33,17 +33,10 @@
 #include <type_traits>
 #include <vector>
 
+#include "../peers/dl_allocators.hpp"
 #include "ferrite/core/atomic.hpp"
 #include "ferrite/rt/frame_allocator.hpp"
 #include "ferrite/sync/spsc_queue.hpp"
-
-#if __has_include(<dlfcn.h>)
-#include <dlfcn.h>
-#include <unistd.h>  // execv
-#define FERRITE_BENCH_HAVE_DLOPEN 1
-#else
-#define FERRITE_BENCH_HAVE_DLOPEN 0
-#endif
 
 namespace {
 
@@ -53,88 +46,7 @@ constexpr std::size_t frame_bytes = 256;
 
 // ---- peers, loaded at run time ---------------------------------------------------------------
 
-namespace peers {
-
-void* open(const char* soname, std::string& error) {
-#if FERRITE_BENCH_HAVE_DLOPEN
-  void* handle = dlopen(soname, RTLD_NOW | RTLD_LOCAL);
-  // Called once per library from a function-local static (thread-safe initialization).
-  const char* why = handle == nullptr ? dlerror() : nullptr;  // NOLINT(concurrency-mt-unsafe)
-  if (why != nullptr) error = why;
-  return handle;
-#else
-  error = std::string(soname) + ": no dlopen on this platform";
-  return nullptr;
-#endif
-}
-
-template <class Fn>
-Fn symbol(void* library, const char* name) {
-#if FERRITE_BENCH_HAVE_DLOPEN
-  // POSIX: the object pointer dlsym returns for a function can be converted back to it.
-  return library != nullptr ? std::bit_cast<Fn>(dlsym(library, name)) : nullptr;
-#else
-  static_cast<void>(library);
-  static_cast<void>(name);
-  return nullptr;
-#endif
-}
-
-struct mimalloc_api {
-  void* (*malloc)(std::size_t) = nullptr;
-  void (*free)(void*) = nullptr;
-  std::string error;
-};
-const mimalloc_api& mimalloc() {
-  static const mimalloc_api api = [] {
-    mimalloc_api a;
-    void* lib = open("libmimalloc.so.2", a.error);
-    a.malloc = symbol<void* (*)(std::size_t)>(lib, "mi_malloc");
-    a.free = symbol<void (*)(void*)>(lib, "mi_free");
-    return a;
-  }();
-  return api;
-}
-
-struct jemalloc_api {
-  void* (*mallocx)(std::size_t, int) = nullptr;
-  void (*sdallocx)(void*, std::size_t, int) = nullptr;
-  std::string error;
-};
-const jemalloc_api& jemalloc() {
-  static const jemalloc_api api = [] {
-    jemalloc_api a;
-    void* lib = open("libjemalloc.so.2", a.error);
-    a.mallocx = symbol<void* (*)(std::size_t, int)>(lib, "mallocx");
-    a.sdallocx = symbol<void (*)(void*, std::size_t, int)>(lib, "sdallocx");
-    return a;
-  }();
-  return api;
-}
-
-#if FERRITE_BENCH_HAVE_DLOPEN && defined(__GLIBC__)
-// Debian's libjemalloc.so.2 uses the initial-exec TLS model: dlopen needs more of glibc's
-// surplus static TLS than its default. When the first dlopen fails for that reason, the
-// binary re-executes itself once with the surplus raised, before main (as alloc_bench does).
-// FERRITE_BENCH_NO_REEXEC=1 skips jemalloc instead (e.g. under valgrind).
-// NOLINTBEGIN(concurrency-mt-unsafe): getenv/setenv run before main, on the only thread.
-__attribute__((constructor)) void make_room_for_jemalloc_tls(int /*argc*/, char** argv,
-                                                             char** /*envp*/) {
-  if (argv == nullptr || std::getenv("FERRITE_BENCH_NO_REEXEC") != nullptr) return;
-  if (jemalloc().mallocx != nullptr) return;
-  if (jemalloc().error.find("static TLS") == std::string::npos) return;  // not that
-  std::string tunables = "glibc.rtld.optional_static_tls=16384";
-  if (const char* old = std::getenv("GLIBC_TUNABLES"); old != nullptr) {
-    tunables = std::string(old) + ":" + tunables;
-  }
-  setenv("GLIBC_TUNABLES", tunables.c_str(), 1);
-  setenv("FERRITE_BENCH_NO_REEXEC", "1", 1);
-  execv("/proc/self/exe", argv);  // returns only on failure: run without jemalloc
-}
-// NOLINTEND(concurrency-mt-unsafe)
-#endif
-
-}  // namespace peers
+namespace peers = ferrite_bench::peers;
 
 // ---- allocator adapters: alloc(n) / release(p, n), and why one is unavailable ---------------
 
@@ -154,10 +66,10 @@ struct global_new {
 };
 
 struct mimalloc_peer {
-  void* (*malloc)(std::size_t) = peers::mimalloc().malloc;
-  void (*free)(void*) = peers::mimalloc().free;
+  void* (*malloc)(std::size_t) = peers::load_mimalloc().malloc;
+  void (*free)(void*) = peers::load_mimalloc().free;
   bool available(std::string& why) const {
-    why = "mimalloc not loadable: " + peers::mimalloc().error;
+    why = "mimalloc not loadable: " + peers::load_mimalloc().error;
     return malloc != nullptr && free != nullptr;
   }
   void* alloc(std::size_t n) const { return malloc(n); }
@@ -165,10 +77,10 @@ struct mimalloc_peer {
 };
 
 struct jemalloc_peer {
-  void* (*mallocx)(std::size_t, int) = peers::jemalloc().mallocx;
-  void (*sdallocx)(void*, std::size_t, int) = peers::jemalloc().sdallocx;
+  void* (*mallocx)(std::size_t, int) = peers::load_jemalloc().mallocx;
+  void (*sdallocx)(void*, std::size_t, int) = peers::load_jemalloc().sdallocx;
   bool available(std::string& why) const {
-    why = "jemalloc not loadable: " + peers::jemalloc().error;
+    why = "jemalloc not loadable: " + peers::load_jemalloc().error;
     return mallocx != nullptr && sdallocx != nullptr;
   }
   void* alloc(std::size_t n) const { return mallocx(n, 0); }

@@ -133,12 +133,19 @@ void local_executor::finish(detail::task_header* t) noexcept {
   t->release_ref();  // the executor's reference
 }
 
+detail::task_header* local_executor::pop_ready() noexcept {
+  detail::task_header* const t = ready_head_;
+  if (t != nullptr) {
+    ready_head_ = t->next_ready;
+    if (ready_head_ == nullptr) ready_tail_ = nullptr;
+  }
+  return t;
+}
+
 std::size_t local_executor::run_ready() {
   std::size_t polls = 0;
   drain_injected();
-  while (detail::task_header* const t = ready_head_) {
-    ready_head_ = t->next_ready;
-    if (ready_head_ == nullptr) ready_tail_ = nullptr;
+  while (detail::task_header* const t = pop_ready()) {
     poll(t);
     if ((++polls & 63U) == 0) drain_injected();  // remote wakes are not starved
   }
@@ -148,9 +155,7 @@ std::size_t local_executor::run_ready() {
 void local_executor::run_until(const detail::task_header& root) {
   for (;;) {
     drain_injected();
-    while (detail::task_header* const t = ready_head_) {
-      ready_head_ = t->next_ready;
-      if (ready_head_ == nullptr) ready_tail_ = nullptr;
+    while (detail::task_header* const t = pop_ready()) {
       poll(t);
       if (root.has(detail::task_complete)) return;
     }

@@ -90,6 +90,7 @@ class local_executor {
     return driving;
   }
   void run_until(const detail::task_header& root);
+  detail::task_header* pop_ready() noexcept;
   void drain_injected() noexcept;
   void park() noexcept;
   void finish(detail::task_header* t) noexcept;

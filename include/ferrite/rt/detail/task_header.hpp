@@ -29,7 +29,6 @@
 #include <cstdint>
 
 #include "ferrite/core/atomic.hpp"
-#include "ferrite/rt/waker.hpp"
 #include "ferrite/sync/intrusive_list.hpp"
 
 namespace ferrite::rt {

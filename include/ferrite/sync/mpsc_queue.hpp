@@ -37,6 +37,7 @@
 #include "ferrite/core/contract.hpp"
 #include "ferrite/core/platform.hpp"
 #include "ferrite/sync/detail/ring_storage.hpp"
+#include "ferrite/sync/detail/unbounded_push.hpp"
 #include "ferrite/sync/intrusive_mpsc_queue.hpp"
 
 namespace ferrite::sync {
@@ -154,7 +155,7 @@ enum class mpsc_recycling : bool { off, on };
 /// efficient, wait-free multi-producers single-consumer queue" (2020), with its `prev` walk.
 template <class T, class Allocator = std::allocator<T>,
           std::size_t BlockSize = detail::mpsc_block_size<T>>
-class mpsc_queue {
+class mpsc_queue : public detail::unbounded_try_push<mpsc_queue<T, Allocator, BlockSize>, T> {
   static_assert(std::is_object_v<T> && !std::is_const_v<T> && !std::is_volatile_v<T>,
                 "mpsc_queue stores non-const, non-volatile object types");
   static_assert(std::is_nothrow_destructible_v<T>, "a throwing destructor could not be handled");
@@ -239,30 +240,7 @@ class mpsc_queue {
     emplace(std::move(value));
   }
 
-  /// emplace(args...), for code written against a bounded queue's shape: always true (the
-  /// queue grows). Throws what emplace throws.
-  template <class... Args>
-    requires std::is_constructible_v<T, Args...>
-  bool try_emplace(Args&&... args) {
-    emplace(std::forward<Args>(args)...);
-    return true;
-  }
-
-  /// push(value); always true (see try_emplace).
-  bool try_push(const T& value)
-    requires std::is_copy_constructible_v<T>
-  {
-    emplace(value);
-    return true;
-  }
-
-  /// push(std::move(value)); always true (see try_emplace).
-  bool try_push(T&& value)
-    requires std::is_move_constructible_v<T>
-  {
-    emplace(std::move(value));
-    return true;
-  }
+  // try_push / try_emplace (always true: the queue grows) come from unbounded_try_push.
 
   /// Consumer: moves the front element into `out` and reports `item`; or reports `empty`
   /// (nothing claimed that was not popped) or `inconsistent` (the front slot is claimed but

@@ -33,6 +33,7 @@
 #include "ferrite/core/backoff.hpp"
 #include "ferrite/core/cache_padded.hpp"
 #include "ferrite/sync/detail/ring_storage.hpp"
+#include "ferrite/sync/detail/unbounded_push.hpp"
 
 namespace ferrite::sync {
 
@@ -128,7 +129,7 @@ struct seg_end {
 /// READ/DESTROY hand-over are kept, its orderings are replaced as described in
 /// detail/seg_queue_impl.hpp (no seq_cst).
 template <class T>
-class seg_queue {
+class seg_queue : public detail::unbounded_try_push<seg_queue<T>, T> {
   static_assert(std::is_object_v<T> && !std::is_const_v<T> && !std::is_volatile_v<T>,
                 "seg_queue stores non-const, non-volatile object types");
   static_assert(std::is_nothrow_move_constructible_v<T> && std::is_nothrow_destructible_v<T>,
@@ -198,28 +199,7 @@ class seg_queue {
   /// emplace(std::move(value)).
   void push(T&& value) { emplace(std::move(value)); }
 
-  /// emplace(args...), for code written against a bounded queue's shape: always true (the
-  /// queue grows). Throws what emplace throws.
-  template <class... Args>
-    requires std::is_constructible_v<T, Args...>
-  bool try_emplace(Args&&... args) {
-    emplace(std::forward<Args>(args)...);
-    return true;
-  }
-
-  /// push(value); always true (see try_emplace).
-  bool try_push(const T& value)
-    requires std::is_copy_constructible_v<T>
-  {
-    emplace(value);
-    return true;
-  }
-
-  /// push(std::move(value)); always true (see try_emplace).
-  bool try_push(T&& value) {
-    emplace(std::move(value));
-    return true;
-  }
+  // try_push / try_emplace (always true: the queue grows) come from unbounded_try_push.
 
   /// Moves the front element into `out` and returns true, or returns false when the queue is
   /// empty. Complexity: O(1) plus one retry per position lost to another consumer.

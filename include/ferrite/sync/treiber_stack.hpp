@@ -41,6 +41,7 @@
 #include "ferrite/core/cache_padded.hpp"
 #include "ferrite/core/contract.hpp"
 #include "ferrite/sync/detail/node_cache.hpp"
+#include "ferrite/sync/detail/unbounded_push.hpp"
 #include "ferrite/sync/epoch.hpp"
 #include "ferrite/sync/hazard_pointer.hpp"
 
@@ -138,7 +139,7 @@ concept reclaimer = std::default_initializable<typename R::reader> &&
 /// \warning There is no size() (a concurrent count is a stale snapshot at best), and the
 /// destructor must not race with any other operation.
 template <class T, reclaimer Reclaim = hazard_reclaim>
-class treiber_stack {
+class treiber_stack : public detail::unbounded_try_push<treiber_stack<T, Reclaim>, T> {
   static_assert(std::is_nothrow_move_constructible_v<T>,
                 "treiber_stack<T>: try_pop moves the value out of an already unlinked node, "
                 "where a throwing move would lose it");
@@ -171,22 +172,9 @@ class treiber_stack {
   void push(const T& value) { emplace(value); }
   void push(T&& value) { emplace(std::move(value)); }
 
-  /// The family's try_ shape (as the bounded queues): push(value), returning true. The stack
-  /// is unbounded, so it never returns false; a failed allocation or a throwing constructor
-  /// propagates its exception instead (then the stack is unchanged).
-  bool try_push(const T& value)
-    requires std::is_copy_constructible_v<T>
-  {
-    return try_emplace(value);
-  }
-  /// As try_push(const T&), moving `value` in.
-  bool try_push(T&& value) { return try_emplace(std::move(value)); }
-  /// emplace(args...), returning true (never false; exceptions as try_push).
-  template <class... Args>
-  bool try_emplace(Args&&... args) {
-    emplace(std::forward<Args>(args)...);
-    return true;
-  }
+  // try_push / try_emplace (the family's try_ shape; always true: the stack is unbounded, a
+  // failed allocation or a throwing constructor propagates instead) come from
+  // unbounded_try_push.
 
   /// Pushes a T constructed from `args`. As push().
   template <class... Args>

@@ -143,12 +143,14 @@ detail::task_header* local_executor::pop_ready() noexcept {
 }
 
 std::size_t local_executor::run_ready() {
+  local_executor* const outer = std::exchange(current_executor(), this);
   std::size_t polls = 0;
   drain_injected();
   while (detail::task_header* const t = pop_ready()) {
     poll(t);
     if ((++polls & 63U) == 0) drain_injected();  // remote wakes are not starved
   }
+  current_executor() = outer;
   return polls;
 }
 

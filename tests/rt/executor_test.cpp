@@ -263,6 +263,28 @@ TEST(LocalExecutor, WakesBeforeThePollAreCoalesced) {
   EXPECT_EQ(polls, 2) << "the sleeper was resumed once";
 }
 
+// Driving by hand: spawn from outside, then run_ready polls until nothing is ready (a task
+// that spawns from inside is driven by the same call) and says how many polls it made.
+TEST(LocalExecutor, RunReadyPollsUntilNothingIsReady) {
+  rt::local_executor ex;
+  int inner_ran = 0;
+  auto inner = [&]() -> rt::task<> {
+    ++inner_ran;
+    co_return;
+  };
+  auto outer = [&]() -> rt::task<int> {
+    rt::spawn(inner()).detach();  // rt::spawn works: run_ready drives this thread
+    co_await rt::yield_now();
+    co_return 5;
+  };
+  rt::join_handle<int> h = ex.spawn(outer());
+  EXPECT_FALSE(h.is_finished());
+  EXPECT_EQ(ex.run_ready(), 3U) << "outer, inner, outer again after its yield";
+  EXPECT_TRUE(h.is_finished());
+  EXPECT_EQ(inner_ran, 1);
+  EXPECT_EQ(ex.run_ready(), 0U);
+}
+
 TEST(LocalExecutor, DestroyingTheExecutorDestroysUnfinishedTasks) {
   frame_local::alive = 0;
   rt::join_handle<int> orphan;

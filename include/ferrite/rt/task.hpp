@@ -185,10 +185,8 @@ class [[nodiscard]] task {
   }
   awaiter operator co_await() & noexcept { return std::move(*this).operator co_await(); }
 
-  /// For drivers (block_on, spawn): the coroutine, still owned by this task.
+  /// For drivers (spawn): the coroutine, still owned by this task.
   [[nodiscard]] handle_type handle() const noexcept { return handle_; }
-  /// For drivers: gives up ownership of the coroutine.
-  [[nodiscard]] handle_type release() noexcept { return std::exchange(handle_, nullptr); }
 
  private:
   friend promise_type;

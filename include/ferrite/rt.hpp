@@ -28,4 +28,5 @@
 #include "ferrite/rt/executor.hpp"
 #include "ferrite/rt/frame_allocator.hpp"
 #include "ferrite/rt/task.hpp"
+#include "ferrite/rt/thread_pool.hpp"
 #include "ferrite/rt/waker.hpp"

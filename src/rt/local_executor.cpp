@@ -30,13 +30,19 @@ detail::task_header* header_of(const void* data) noexcept {
   return static_cast<detail::task_header*>(const_cast<void*>(data));
 }
 
+local_executor* local_owner(const detail::task_header* t) noexcept {
+  FERRITE_DEBUG_ASSERT(t->kind == detail::executor_kind::local, "a local task");
+  // SAFETY: a task whose owner is of kind local was spawned by a local_executor.
+  return static_cast<local_executor*>(t->owner);
+}
+
 void wake_task_by_ref(const void* data) noexcept {
   detail::task_header* const t = header_of(data);
   if (t->is_finished()) return;  // coalesced into nothing; its executor may be gone
   if (local_executor::current() == t->owner) {
-    t->owner->schedule_local(t);
+    local_owner(t)->schedule_local(t);
   } else {
-    t->owner->schedule_remote(t);
+    local_owner(t)->schedule_remote(t);
   }
 }
 
@@ -113,6 +119,7 @@ void local_executor::poll(detail::task_header* t) noexcept {
     return;
   }
   t->flags = static_cast<std::uint8_t>((t->flags & ~detail::task_queued) | detail::task_running);
+  detail::coop_budget() = detail::coop_budget_per_poll;
   detail::task_header* const outer = std::exchange(detail::current_task(), t);
   t->leaf.resume();  // runs until the task suspends or ends (nested co_awaits move the leaf)
   detail::current_task() = outer;
@@ -143,14 +150,14 @@ detail::task_header* local_executor::pop_ready() noexcept {
 }
 
 std::size_t local_executor::run_ready() {
-  local_executor* const outer = std::exchange(current_executor(), this);
+  detail::executor_base* const outer = std::exchange(detail::current_executor(), this);
   std::size_t polls = 0;
   drain_injected();
   while (detail::task_header* const t = pop_ready()) {
     poll(t);
     if ((++polls & 63U) == 0) drain_injected();  // remote wakes are not starved
   }
-  current_executor() = outer;
+  detail::current_executor() = outer;
   return polls;
 }
 
@@ -176,15 +183,25 @@ void local_executor::park() noexcept {
 }
 
 void yield_now::await_suspend(std::coroutine_handle<> self) noexcept {
+  detail::yield_current(self);
+}
+
+void detail::yield_current(std::coroutine_handle<> self) noexcept {
   detail::task_header* const t = detail::current_task();
   FERRITE_ASSERT(t != nullptr, "rt::yield_now: not inside a task polled by an executor");
   t->leaf = self;
-  t->owner->schedule_local(t);  // running: requeued at the back when this poll ends
+  // Running: marked notified, so the end of this poll requeues it at the back.
+  if (t->kind == detail::executor_kind::local) {
+    local_owner(t)->schedule_local(t);
+  } else {
+    static_cast<void>(t->notify());  // running, so never "queue it now"
+  }
 }
 
 waker current_waker() {
   detail::task_header* const t = detail::current_task();
   FERRITE_ASSERT(t != nullptr, "rt::current_waker: not inside a task polled by an executor");
+  if (t->kind != detail::executor_kind::local) return detail::pool_task_waker(t);
   t->acquire_ref();
   return waker(t, &task_waker_vtable);
 }

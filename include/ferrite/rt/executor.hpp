@@ -42,6 +42,13 @@ namespace ferrite::rt {
 
 template <class T>
 class join_handle;
+class thread_pool;
+
+namespace detail {
+/// Spawns `t` on `ex`, a thread_pool's core (executor_kind::pool).
+template <class T>
+join_handle<T> spawn_on(executor_base* ex, task<T> t);
+}  // namespace detail
 
 /// What awaiting a join handle of an aborted task throws.
 class cancelled : public std::runtime_error {
@@ -52,9 +59,9 @@ class cancelled : public std::runtime_error {
 /// A single-threaded executor. Non-movable: tasks and wakers hold its address.
 /// Preconditions: it is driven (block_on, run) on one thread at a time; wakers of its tasks
 /// are not used after it is destroyed.
-class local_executor {
+class local_executor : public detail::executor_base {
  public:
-  local_executor() noexcept = default;
+  local_executor() noexcept : executor_base(detail::executor_kind::local) {}
   local_executor(const local_executor&) = delete;
   local_executor& operator=(const local_executor&) = delete;
   /// Destroys the frames of the tasks that did not finish (their join handles then report
@@ -76,8 +83,12 @@ class local_executor {
   /// Polls ready tasks until none is ready (does not park). Returns how many polls it made.
   std::size_t run_ready();
 
-  /// The executor driving this thread, or null.
-  [[nodiscard]] static local_executor* current() noexcept { return current_executor(); }
+  /// The local executor driving this thread, or null (also inside a thread_pool's worker).
+  [[nodiscard]] static local_executor* current() noexcept {
+    detail::executor_base* const e = detail::current_executor();
+    return e != nullptr && e->kind == detail::executor_kind::local ? static_cast<local_executor*>(e)
+                                                                   : nullptr;
+  }
 
   // For the runtime's awaitables and wakers (detail).
   void schedule_local(detail::task_header* t) noexcept;   ///< owner thread
@@ -85,10 +96,6 @@ class local_executor {
   void poll(detail::task_header* t) noexcept;
 
  private:
-  static local_executor*& current_executor() noexcept {
-    static constinit thread_local local_executor* driving = nullptr;
-    return driving;
-  }
   void run_until(const detail::task_header& root);
   detail::task_header* pop_ready() noexcept;
   void drain_injected() noexcept;
@@ -104,7 +111,8 @@ class local_executor {
 
 /// A spawned task's result, to await (`co_await std::move(h)` or `co_await h`), or to detach.
 /// Move-only; destroying a handle detaches the task (it keeps running; its result is
-/// dropped). Await it from a task of the same executor.
+/// dropped). A local_executor's task is awaited from a task of the same executor; a
+/// thread_pool's from a task of any executor.
 template <class T>
 class [[nodiscard]] join_handle {
  public:
@@ -129,19 +137,28 @@ class [[nodiscard]] join_handle {
   [[nodiscard]] bool is_finished() const noexcept { return t_ != nullptr && t_->is_finished(); }
   /// Cancels the task at its next suspension point: it is not resumed again, its frame is
   /// destroyed, and awaiting this handle throws rt::cancelled. No effect once it finished.
-  /// Preconditions: called on the executor's thread.
+  /// Preconditions: for a local_executor's task, called on the executor's thread (a pool's
+  /// task: any thread).
   void abort() noexcept;
   [[nodiscard]] bool valid() const noexcept { return t_ != nullptr; }
 
   struct awaiter {
     detail::task_header* t;
     detail::task_header* waiting = nullptr;  // the awaiting task, while registered as joiner
+    bool join_registered = false;            // a pool task's join_waker is ours
+    explicit awaiter(detail::task_header* joined) noexcept : t(joined) {}
+    awaiter(const awaiter&) = delete;
+    awaiter& operator=(const awaiter&) = delete;
     // Destroyed unresumed (its task cancelled): the finishing task must not wake it.
     ~awaiter() {
       if (waiting != nullptr && t->joiner == waiting) t->joiner = nullptr;
+      if (join_registered) t->cancel_join();
     }
-    [[nodiscard]] bool await_ready() const noexcept { return t->has(detail::task_complete); }
-    void await_suspend(std::coroutine_handle<> caller) noexcept;
+    /// Ready once the task finished, unless the awaiting task spent its budget (coop).
+    [[nodiscard]] bool await_ready() const noexcept {
+      return t->joinable_now() && detail::coop_proceed();
+    }
+    bool await_suspend(std::coroutine_handle<> caller) noexcept;
     T await_resume();
   };
   awaiter operator co_await() noexcept {
@@ -151,17 +168,24 @@ class [[nodiscard]] join_handle {
 
  private:
   friend class local_executor;
+  friend class thread_pool;
+  template <class U>
+  friend join_handle<U> detail::spawn_on(detail::executor_base* ex, task<U> t);
   explicit join_handle(detail::task_header* t) noexcept : t_(t) {}
   detail::task_header* t_ = nullptr;
 };
 
-/// Spawns `t` on the executor driving this thread.
-/// Preconditions: called inside block_on / run of an executor (FERRITE_ASSERT).
+/// Spawns `t` on the executor driving this thread: a local_executor's (block_on, run_ready)
+/// or the thread_pool whose worker this is (onto the worker's own queue).
+/// Preconditions: called on a thread an executor is driving (FERRITE_ASSERT).
 template <class T>
 join_handle<T> spawn(task<T> t) {
-  local_executor* const ex = local_executor::current();
+  detail::executor_base* const ex = detail::current_executor();
   FERRITE_ASSERT(ex != nullptr, "rt::spawn: no executor is driving this thread");
-  return ex->spawn(std::move(t));
+  if (ex->kind == detail::executor_kind::local) {
+    return static_cast<local_executor*>(ex)->spawn(std::move(t));
+  }
+  return detail::spawn_on(ex, std::move(t));
 }
 
 /// Awaitable: requeues the current task at the back of its executor's ready queue, so that

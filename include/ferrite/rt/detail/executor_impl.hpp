@@ -22,7 +22,7 @@ namespace detail {
 /// until the join handle takes it.
 template <class T>
 struct spawned_task final : task_header, recycled_frame {
-  spawned_task(local_executor* executor, task<T>&& t, std::uint32_t initial_refs) noexcept
+  spawned_task(executor_base* executor, task<T>&& t, std::uint32_t initial_refs) noexcept
       : task_header(executor, t.handle(), &destroy_self, &drop_body, initial_refs),
         body(std::move(t)) {}
 
@@ -43,6 +43,15 @@ struct spawned_task final : task_header, recycled_frame {
   task<T> body;  // owns the coroutine frame; destroyed (with it) by ~spawned_task
 };
 
+template <class T>
+join_handle<T> spawn_on(executor_base* ex, task<T> t) {
+  FERRITE_ASSERT(t.valid(), "rt::spawn: empty task");
+  // Two references: the pool's (until the task finishes) and the handle's.
+  auto* const s = new spawned_task<T>(ex, std::move(t), 2);
+  pool_submit(ex, s);
+  return join_handle<T>(s);
+}
+
 }  // namespace detail
 
 template <class T>
@@ -59,10 +68,10 @@ template <class T>
 T local_executor::block_on(task<T> t) {
   FERRITE_ASSERT(detail::current_task() == nullptr,
                  "rt::block_on: called from inside a task (await the task instead)");
-  local_executor* const outer = std::exchange(current_executor(), this);
+  detail::executor_base* const outer = std::exchange(detail::current_executor(), this);
   struct restore {
-    local_executor* previous;
-    ~restore() { current_executor() = previous; }
+    detail::executor_base* previous;
+    ~restore() { detail::current_executor() = previous; }
   } restore_on_exit{outer};
   join_handle<T> root = spawn(std::move(t));
   run_until(*root.t_);
@@ -72,24 +81,42 @@ T local_executor::block_on(task<T> t) {
 
 template <class T>
 void join_handle<T>::abort() noexcept {
-  if (t_ == nullptr || t_->has(detail::task_complete)) return;
+  if (t_ == nullptr) return;
+  if (t_->kind != detail::executor_kind::local) {
+    if (t_->request_abort()) detail::pool_schedule(t_);  // cancelled at its next poll
+    return;
+  }
+  if (t_->has(detail::task_complete)) return;
   t_->flags |= detail::task_abort;
-  t_->owner->schedule_local(t_);  // cancel it at its next poll (no-op if already queued)
+  // Cancelled at its next poll (no-op if already queued).
+  static_cast<local_executor*>(t_->owner)->schedule_local(t_);
 }
 
 template <class T>
-void join_handle<T>::awaiter::await_suspend(std::coroutine_handle<> caller) noexcept {
+bool join_handle<T>::awaiter::await_suspend(std::coroutine_handle<> caller) noexcept {
   detail::task_header* const me = detail::current_task();
-  FERRITE_ASSERT(me != nullptr && me->owner == t->owner,
-                 "rt::join_handle: awaited outside a task of the task's own executor");
+  FERRITE_ASSERT(me != nullptr, "rt::join_handle: awaited outside a task");
+  if (t->joinable_now()) {  // finished, but this task spent its budget: yield once first
+    detail::yield_current(caller);
+    return true;
+  }
+  if (t->kind != detail::executor_kind::local) {
+    me->leaf = caller;
+    join_registered = t->register_join(current_waker());
+    return join_registered;  // false: it completed meanwhile, resume now
+  }
+  FERRITE_ASSERT(me->owner == t->owner,
+                 "rt::join_handle: a local task awaited outside a task of its own executor");
   me->leaf = caller;
   waiting = me;
   t->joiner = me;  // finish() schedules it: no waker, no reference count
+  return true;
 }
 
 template <class T>
 T join_handle<T>::awaiter::await_resume() {
-  FERRITE_ASSERT(t->has(detail::task_complete), "rt::join_handle: resumed before the end");
+  join_registered = false;  // the completer took the join waker
+  FERRITE_ASSERT(t->joinable_now(), "rt::join_handle: resumed before the end");
   if (t->has(detail::task_cancelled)) throw cancelled();
   // SAFETY: the header of a join_handle<T> is a spawned_task<T> (made by spawn<T>).
   auto* const s = static_cast<detail::spawned_task<T>*>(t);

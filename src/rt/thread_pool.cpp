@@ -58,7 +58,6 @@
 #include <mutex>
 #include <ostream>
 #include <string>
-#include <thread>
 #include <utility>
 #include <vector>
 
@@ -669,7 +668,7 @@ void wait_until_complete(task_header* t) noexcept {
 
 thread_pool::thread_pool(pool_options options) {
   std::size_t n = options.workers;
-  if (n == 0) n = std::max(1U, std::thread::hardware_concurrency());
+  if (n == 0) n = std::max(1U, thread::hardware_concurrency());
   core_ = std::make_unique<detail::pool_core>(this, n);
   core_->start();
 }

@@ -26,6 +26,7 @@
 
 #include "ferrite/rt/block_on.hpp"
 #include "ferrite/rt/executor.hpp"
+#include "ferrite/rt/spawn_blocking.hpp"
 #include "ferrite/rt/frame_allocator.hpp"
 #include "ferrite/rt/task.hpp"
 #include "ferrite/rt/thread_pool.hpp"

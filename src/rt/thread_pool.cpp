@@ -313,11 +313,8 @@ void pool_core::submit(task_header* t) noexcept {
     }
   }
   if (!accepted) {  // shut down: cancelled before it ran (it is in no list)
-    t->drop_frame(t);
-    t->flags = task_complete | task_cancelled;
-    t->mark_finished();
     transitions.cancelled.add();
-    t->complete_pool_task();
+    t->finish_pool_task(true);
     t->release_ref();
     return;
   }
@@ -496,17 +493,14 @@ void pool_core::poll(worker& w, task_header* t) noexcept {
 }
 
 void pool_core::finish(task_header* t, bool cancelled) noexcept {
-  if (cancelled) t->drop_frame(t);
-  t->flags = static_cast<std::uint8_t>(task_complete | (cancelled ? task_cancelled : 0));
-  t->mark_finished();
   (cancelled ? transitions.cancelled : transitions.completed).add();
   {
     shard& s = shard_of(t);
     std::lock_guard guard(s.lock);
     t->live_hook.unlink();
   }
-  t->complete_pool_task();  // wakes the joiner
-  t->release_ref();         // the pool's reference
+  t->finish_pool_task(cancelled);  // wakes the joiner
+  t->release_ref();                // the pool's reference
   // ORDERING: (P18) seq_cst: see the table.
   if (live_.fetch_sub(1, std::memory_order_seq_cst) == 1 &&
       // ORDERING: (P20) seq_cst: see the table.

@@ -45,7 +45,7 @@ class join_handle;
 class thread_pool;
 
 namespace detail {
-/// Spawns `t` on `ex`, a thread_pool's core (executor_kind::pool).
+/// Spawns `t` on `ex`, a thread_pool's core or the blocking pool.
 template <class T>
 join_handle<T> spawn_on(executor_base* ex, task<T> t);
 }  // namespace detail

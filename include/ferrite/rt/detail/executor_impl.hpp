@@ -48,7 +48,11 @@ join_handle<T> spawn_on(executor_base* ex, task<T> t) {
   FERRITE_ASSERT(t.valid(), "rt::spawn: empty task");
   // Two references: the pool's (until the task finishes) and the handle's.
   auto* const s = new spawned_task<T>(ex, std::move(t), 2);
-  pool_submit(ex, s);
+  if (ex->kind == executor_kind::blocking) {
+    blocking_submit(s);
+  } else {
+    pool_submit(ex, s);
+  }
   return join_handle<T>(s);
 }
 

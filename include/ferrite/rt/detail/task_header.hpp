@@ -224,6 +224,15 @@ struct task_header {
       std::move(join_waker).wake();
     }
   }
+  /// Ends a pool (or blocking) task: drops its frame when cancelled, records the outcome,
+  /// marks it finished and wakes its joiner. The caller still holds the executor's
+  /// reference, and releases it afterwards.
+  void finish_pool_task(bool cancelled) noexcept {
+    if (cancelled) drop_frame(this);
+    flags = static_cast<std::uint8_t>(task_complete | (cancelled ? task_cancelled : 0));
+    mark_finished();
+    complete_pool_task();
+  }
   /// Whether a pool task completed; its outcome and result are visible once it returns true.
   [[nodiscard]] bool pool_task_complete() const noexcept {
     // ORDERING: (T10) acquire: see the table.
@@ -285,6 +294,10 @@ inline task_header*& current_task() noexcept {
 /// Queues a new task on `pool` (spawn): the current worker's queue when called from one of
 /// the pool's workers, else the injection queue. A pool shut down cancels it at once.
 void pool_submit(executor_base* pool, task_header* t) noexcept;
+/// Hands a new task to the blocking pool (src/rt/blocking_pool.cpp); spawn_blocking's.
+void blocking_submit(task_header* t) noexcept;
+/// The blocking pool (created on first use, lives until the process exits).
+executor_base* blocking_executor() noexcept;
 /// Queues a task whose notify() (or request_abort()) returned true; any thread.
 void pool_schedule(task_header* t) noexcept;
 /// current_waker() of a pool task.

@@ -56,11 +56,16 @@ class event {
       bool await_suspend(std::coroutine_handle<> self) {
         std::lock_guard guard(e.lock_);
         if (e.set_) return false;
-        rt::detail::set_leaf(self);
+        rt::detail::suspend_until(self, &is_set, &e);  // a stale wake does not resume it
         e.waiter_ = rt::current_waker();
         return true;
       }
       void await_resume() const noexcept {}
+      static bool is_set(const void* ev) noexcept {
+        auto* const self = static_cast<event*>(const_cast<void*>(ev));
+        std::lock_guard guard(self->lock_);
+        return self->set_;
+      }
     };
     return awaiter{*this};
   }

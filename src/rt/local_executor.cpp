@@ -118,7 +118,9 @@ void local_executor::poll(detail::task_header* t) noexcept {
     finish(t);
     return;
   }
-  t->flags = static_cast<std::uint8_t>((t->flags & ~detail::task_queued) | detail::task_running);
+  t->flags = static_cast<std::uint8_t>(t->flags & ~detail::task_queued);
+  if (!detail::may_resume(t)) return;  // a stale wake: it stays suspended
+  t->flags |= detail::task_running;
   detail::coop_budget() = detail::coop_budget_per_poll;
   detail::task_header* const outer = std::exchange(detail::current_task(), t);
   t->leaf.resume();  // runs until the task suspends or ends (nested co_awaits move the leaf)

@@ -475,15 +475,17 @@ void pool_core::poll(worker& w, task_header* t) noexcept {
   }
   transitions.polled.add();
   w.counters.polls.add();
-  coop_budget() = coop_budget_per_poll;
-  task_header* const outer = std::exchange(current_task(), t);
-  t->leaf.resume();  // until the task suspends or ends
-  current_task() = outer;
-  if (t->root.done()) {
-    finish(t, false);
-    return;
+  if (may_resume(t)) {  // else a stale wake: it stays suspended
+    coop_budget() = coop_budget_per_poll;
+    task_header* const outer = std::exchange(current_task(), t);
+    t->leaf.resume();  // until the task suspends or ends
+    current_task() = outer;
+    if (t->root.done()) {
+      finish(t, false);
+      return;
+    }
+    if (coop_budget() == 0) w.counters.budget_yields.add();
   }
-  if (coop_budget() == 0) w.counters.budget_yields.add();
   if (t->end_poll()) {  // woken (or yielded) while running: to the back of the queue
     transitions.requeued.add();
     push_local(w, t);

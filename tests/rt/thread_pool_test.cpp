@@ -41,11 +41,16 @@ class event {
       bool await_suspend(std::coroutine_handle<> self) {
         std::lock_guard guard(e.lock_);
         if (e.set_) return false;
-        rt::detail::set_leaf(self);
+        rt::detail::suspend_until(self, &is_set, &e);  // a stale wake does not resume it
         e.waiter_ = rt::current_waker();
         return true;
       }
       void await_resume() const noexcept {}
+      static bool is_set(const void* ev) noexcept {
+        auto* const self = static_cast<event*>(const_cast<void*>(ev));
+        std::lock_guard guard(self->lock_);
+        return self->set_;
+      }
     };
     return awaiter{*this};
   }
@@ -139,6 +144,51 @@ TEST(ThreadPool, AWakeFromAPlainThreadResumesTheTask) {
   EXPECT_EQ(rt::block_on([](rt::join_handle<int>& j) -> rt::task<int> { co_return co_await j; }(h)),
             5);
   firer.join();
+}
+
+TEST(ThreadPool, AStaleWakeDoesNotEndTheCurrentAwait) {
+  // The task keeps the waker of its first suspension and wakes itself with it while it awaits
+  // a join handle of a task that is not done: the join must not resume before the end.
+  rt::thread_pool pool(rt::pool_options{.workers = 2});
+  event first;
+  event release;
+  std::thread firer([&] { first.fire(); });
+  const int v = pool.block_on([](event& f, event& r) -> rt::task<int> {
+    co_await f.wait();
+    const rt::waker stale = rt::current_waker();
+    rt::join_handle<int> h = rt::spawn([](event& ev) -> rt::task<int> {
+      co_await ev.wait();
+      co_return 8;
+    }(r));
+    std::thread waker([&] {
+      for (int i = 0; i < 1000; ++i) stale.wake_by_ref();
+      r.fire();
+    });
+    const int got = co_await h;  // resumed early, await_resume would assert
+    waker.join();
+    co_return got;
+  }(first, release));
+  firer.join();
+  EXPECT_EQ(v, 8);
+}
+
+TEST(LocalExecutor, AStaleWakeDoesNotEndTheCurrentAwait) {
+  event release;
+  const int v = rt::block_on([](event& r) -> rt::task<int> {
+    const rt::waker stale = rt::current_waker();
+    rt::join_handle<int> h = rt::spawn([](event& ev) -> rt::task<int> {
+      co_await ev.wait();
+      co_return 9;
+    }(r));
+    std::thread waker([&] {
+      for (int i = 0; i < 1000; ++i) stale.wake_by_ref();
+      r.fire();
+    });
+    const int got = co_await h;
+    waker.join();
+    co_return got;
+  }(release));
+  EXPECT_EQ(v, 9);
 }
 
 TEST(ThreadPool, AnIdleWorkerStealsFromABusyOne) {

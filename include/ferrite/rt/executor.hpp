@@ -160,6 +160,9 @@ class [[nodiscard]] join_handle {
     }
     bool await_suspend(std::coroutine_handle<> caller) noexcept;
     T await_resume();
+    static bool joined(const void* header) noexcept {
+      return static_cast<const detail::task_header*>(header)->joinable_now();
+    }
   };
   awaiter operator co_await() noexcept {
     FERRITE_ASSERT(t_ != nullptr, "rt::join_handle: co_await on an empty handle");

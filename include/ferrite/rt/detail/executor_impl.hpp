@@ -104,14 +104,15 @@ bool join_handle<T>::awaiter::await_suspend(std::coroutine_handle<> caller) noex
     detail::yield_current(caller);
     return true;
   }
+  // Resumed only once the task finished: a stale wake of the awaiting task leaves it here.
+  detail::suspend_until(caller, &joined, t);
   if (t->kind != detail::executor_kind::local) {
-    me->leaf = caller;
     join_registered = t->register_join(current_waker());
-    return join_registered;  // false: it completed meanwhile, resume now
+    if (!join_registered) me->resume_check = nullptr;  // it completed meanwhile: resume now
+    return join_registered;
   }
   FERRITE_ASSERT(me->owner == t->owner,
                  "rt::join_handle: a local task awaited outside a task of its own executor");
-  me->leaf = caller;
   waiting = me;
   t->joiner = me;  // finish() schedules it: no waker, no reference count
   return true;

@@ -121,6 +121,10 @@ enum task_flag : std::uint8_t {
   task_abort = 1U << 5,      ///< abort requested: cancel at the next poll
 };
 
+/// An awaitable's answer to "may the task resume now?", asked by the executor before it
+/// resumes a suspended task (see task_header::resume_check). `ctx` is the awaitable's.
+using ready_fn = bool (*)(const void* ctx) noexcept;
+
 struct task_header {
   /// Destroys the task's coroutine frame (if still alive) and frees this header.
   using destroy_fn = void (*)(task_header*) noexcept;
@@ -150,6 +154,12 @@ struct task_header {
   executor_base* owner;
   std::coroutine_handle<> root;  ///< the spawned task's coroutine (its frame is owned here)
   std::coroutine_handle<> leaf;  ///< the innermost coroutine: the one to resume
+  /// Set by the awaitable the task is suspended in (null: resume on any wake). A task may be
+  /// woken by a waker it registered earlier elsewhere (a stale wake); resuming it then would
+  /// end the current co_await early, so a poll first asks this, and a false answer leaves the
+  /// task suspended (the awaitable's own waker wakes it later). Cleared when it resumes.
+  ready_fn resume_check = nullptr;
+  const void* resume_ctx = nullptr;
   destroy_fn destroy;
   drop_frame_fn drop_frame;
   task_header* next_ready = nullptr;  ///< the ready queue's link
@@ -332,6 +342,27 @@ inline bool coop_proceed() noexcept {
 /// Records `h` as the coroutine to resume when the current task (if any) is next polled.
 inline void set_leaf(std::coroutine_handle<> h) noexcept {
   if (task_header* const t = current_task()) t->leaf = h;
+}
+
+/// For an awaitable suspending the current task in `h`: records `h` as the coroutine to
+/// resume, and `ready(ctx)` as the condition to resume it on (see resume_check). `ready` is
+/// called by the executor from the thread that polls the task, so it reads what other
+/// threads set with the synchronization the awaitable uses (an atomic, its lock).
+/// Preconditions: called in await_suspend, inside a task; `ctx` outlives the suspension.
+inline void suspend_until(std::coroutine_handle<> h, ready_fn ready, const void* ctx) noexcept {
+  task_header* const t = current_task();
+  t->leaf = h;
+  t->resume_check = ready;
+  t->resume_ctx = ctx;
+}
+
+/// The executor's side: whether a woken task may be resumed (its awaitable is ready, or it
+/// set no condition); clears the condition when it may.
+inline bool may_resume(task_header* t) noexcept {
+  if (t->resume_check == nullptr) return true;
+  if (!t->resume_check(t->resume_ctx)) return false;
+  t->resume_check = nullptr;
+  return true;
 }
 
 }  // namespace detail

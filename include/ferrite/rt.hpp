@@ -25,9 +25,11 @@
 #pragma once
 
 #include "ferrite/rt/block_on.hpp"
+#include "ferrite/rt/clock.hpp"
 #include "ferrite/rt/executor.hpp"
 #include "ferrite/rt/spawn_blocking.hpp"
 #include "ferrite/rt/frame_allocator.hpp"
 #include "ferrite/rt/task.hpp"
 #include "ferrite/rt/thread_pool.hpp"
+#include "ferrite/rt/time.hpp"
 #include "ferrite/rt/waker.hpp"

@@ -6,20 +6,21 @@
 //  (X1) acq_rel exchange(true) of remote_pending (remote wake): release publishes what the
 //       waker did before waking; acquire pairs with (X4), so a waker that finds the flag
 //       clear again queues a new entry. Only the waker that changes false -> true pushes.
-//  (X2) release fetch_add of unpark_ (remote wake, after the push): pairs with the acquire
-//       load (X5) of a parking owner, so an owner that reads the new count sees the entry.
-//  (X3) notify_one of unpark_: wakes an owner blocked in (X6).
+//  (X2) the parker's unpark (remote wake, after the push): its release pairs with the
+//       owner's park (parker.hpp's K labels), so an owner that returns from park sees the
+//       entry; an unpark before the park is kept, so the owner does not sleep past it.
 //  (X4) acq_rel exchange(false) of remote_pending (drain): acquire pairs with every (X1)
 //       that found the flag set (they are RMWs after the pushing one in its modification
 //       order), so the poll that follows sees what each of those wakers did.
-//  (X5) acquire load of unpark_ before the last check for work (park): pairs with (X2).
-//  (X6) acquire wait on unpark_: returns once the count differs from (X5)'s value; pairs
-//       with (X2) like (X5).
 #include <coroutine>
 #include <cstdint>
+#include <memory>
+#include <optional>
 #include <utility>
 
 #include "ferrite/core/contract.hpp"
+#include "ferrite/rt/clock.hpp"
+#include "ferrite/rt/detail/timer_driver.hpp"
 #include "ferrite/rt/executor.hpp"
 
 namespace ferrite::rt {
@@ -95,10 +96,8 @@ void local_executor::schedule_remote(detail::task_header* t) noexcept {
   if (t->remote_pending.exchange(true, std::memory_order_acq_rel)) return;  // coalesced
   t->acquire_ref();  // the queue entry's reference, released by drain_injected
   injected_.push(t);
-  // ORDERING: (X2) release; see the table.
-  unpark_.fetch_add(1, std::memory_order_release);
-  // ORDERING: (X3) notify; see the table.
-  unpark_.notify_one();
+  // ORDERING: (X2) unpark; see the table.
+  parker_.unpark();
 }
 
 void local_executor::drain_injected() noexcept {
@@ -155,9 +154,13 @@ std::size_t local_executor::run_ready() {
   detail::executor_base* const outer = std::exchange(detail::current_executor(), this);
   std::size_t polls = 0;
   drain_injected();
+  fire_timers();
   while (detail::task_header* const t = pop_ready()) {
     poll(t);
-    if ((++polls & 63U) == 0) drain_injected();  // remote wakes are not starved
+    if ((++polls & 63U) == 0) {  // remote wakes and timers are not starved
+      drain_injected();
+      fire_timers();
+    }
   }
   detail::current_executor() = outer;
   return polls;
@@ -166,9 +169,14 @@ std::size_t local_executor::run_ready() {
 void local_executor::run_until(const detail::task_header& root) {
   for (;;) {
     drain_injected();
+    std::uint32_t polls = 0;
     while (detail::task_header* const t = pop_ready()) {
       poll(t);
       if (root.has(detail::task_complete)) return;
+      if ((++polls & 63U) == 0) {  // remote wakes and timers are not starved
+        drain_injected();
+        fire_timers();
+      }
     }
     if (root.has(detail::task_complete)) return;
     park();
@@ -176,12 +184,30 @@ void local_executor::run_until(const detail::task_header& root) {
 }
 
 void local_executor::park() noexcept {
-  // ORDERING: (X5) acquire; see the table.
-  const std::uint32_t seen = unpark_.load(std::memory_order_acquire);
+  fire_timers();
   drain_injected();
   if (ready_head_ != nullptr) return;
-  // ORDERING: (X6) acquire; see the table.
-  unpark_.wait(seen, std::memory_order_acquire);
+  const std::optional<clock::time_point> next =
+      timers_ != nullptr ? timers_->next_deadline() : std::nullopt;
+  if (!next) {
+    parker_.park();  // until a remote wake
+    return;
+  }
+  if (clock::paused()) {  // idle, time stands still: jump to the next timer
+    clock::advance_to(*next);
+    return;
+  }
+  const clock::time_point now = clock::now();
+  if (*next > now) parker_.park_for(*next - now);
+}
+
+void local_executor::fire_timers() noexcept {
+  if (timers_ != nullptr) timers_->fire_due();
+}
+
+detail::timer_driver& local_executor::timers() {
+  if (timers_ == nullptr) timers_ = std::make_unique<detail::timer_driver>();
+  return *timers_;
 }
 
 void yield_now::await_suspend(std::coroutine_handle<> self) noexcept {

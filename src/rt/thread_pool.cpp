@@ -27,11 +27,10 @@
 //  (P7) relaxed load of idle_ (transition_to_searching): a bound on searchers, a hint.
 //  (P8) seq_cst fetch_add of idle_ (a worker starts searching).
 //  (P9) seq_cst fetch_sub of idle_ (a searcher found work): the last one wakes another.
-//  (P10) release store of a worker's park_word (unpark): pairs with (P12), so the woken
-//       worker sees what its waker did before.
-//  (P11) notify_one of park_word: wakes (P13).
-//  (P12) acquire exchange of park_word (the parked worker consumes its unpark).
-//  (P13) acquire wait on park_word: returns after (P10)/(P11).
+//  (P10) a worker's parker unpark (release; parker.hpp): pairs with (P12)/(P13), so the woken
+//       worker sees what its waker did before (the searching flag notify_parked set).
+//  (P11) seq_cst fetch_add of idle_ (a worker whose timed park ran out is unparked again).
+//  (P12) the parker's park (acquire), (P13) its timed park_for.
 //  (P14) relaxed load and (P15) relaxed store of the injection queue's length (under its
 //       lock; the length is read without it as a hint, (P16)).
 //  (P16) relaxed load of the injection queue's length (is there anything to take?): a
@@ -56,6 +55,7 @@
 #include <cstdint>
 #include <memory>
 #include <mutex>
+#include <optional>
 #include <ostream>
 #include <string>
 #include <utility>
@@ -65,8 +65,11 @@
 #include "ferrite/core/cache_padded.hpp"
 #include "ferrite/core/contract.hpp"
 #include "ferrite/core/metrics.hpp"
+#include "ferrite/rt/clock.hpp"
+#include "ferrite/rt/detail/parker.hpp"
 #include "ferrite/rt/detail/run_queue.hpp"
 #include "ferrite/rt/detail/task_header.hpp"
+#include "ferrite/rt/detail/timer_driver.hpp"
 #include "ferrite/sync/intrusive_list.hpp"
 #include "ferrite/sync/spin_mutex.hpp"
 
@@ -146,7 +149,7 @@ struct worker {
   std::uint32_t tick = 0;
   std::uint64_t rng;
   // Shared.
-  cache_padded<atomic<std::uint32_t>> park_word{0U};  // 1: unparked, not yet consumed
+  parker park_slot;  // unparked by notify_parked and shutdown
   atomic<std::uint64_t> max_depth{0};
   worker_counters counters;
   thread os_thread;
@@ -180,6 +183,7 @@ class pool_core final : public executor_base {
   const std::uint32_t id;
   std::vector<std::unique_ptr<worker>> workers;
   transition_counters transitions;
+  timer_driver timers;
 
  private:
   struct alignas(cache_line_size) shard {  // own line: shards are locked by different workers
@@ -201,6 +205,7 @@ class pool_core final : public executor_base {
   bool transition_to_searching(worker& w) noexcept;
   void transition_from_searching(worker& w) noexcept;
   void park(worker& w) noexcept;
+  void leave_parked(worker& w) noexcept;
   [[nodiscard]] bool work_pending() const noexcept;
   void stop_workers() noexcept;
   shard& shard_of(const task_header* t) noexcept {
@@ -430,7 +435,8 @@ void pool_core::run(worker& w) noexcept {
 }
 
 task_header* pool_core::next_task(worker& w) noexcept {
-  ++w.tick;
+  const bool periodic = ++w.tick % injection_interval == 0;
+  if (periodic) timers.fire_due();  // first: what it wakes may land in the LIFO slot
   if (w.lifo != nullptr) {
     if (w.lifo_polls < max_lifo_polls) {
       ++w.lifo_polls;
@@ -441,7 +447,7 @@ task_header* pool_core::next_task(worker& w) noexcept {
     push_local(w, std::exchange(w.lifo, nullptr));
   }
   w.lifo_polls = 0;
-  if (w.tick % injection_interval == 0) {  // the injection queue is not starved either
+  if (periodic) {  // the injection queue is not starved either
     if (task_header* const t = take_injected(w)) return t;
   }
   if (task_header* const t = w.queue.pop()) return t;
@@ -536,10 +542,8 @@ void pool_core::notify_parked() noexcept {
 }
 
 void pool_core::unpark(worker& w) noexcept {
-  // ORDERING: (P10) release: see the table.
-  w.park_word.value.store(1, std::memory_order_release);
-  // ORDERING: (P11) notify: see the table.
-  w.park_word.value.notify_one();
+  // ORDERING: (P10) the parker's release: see the table.
+  w.park_slot.unpark();
 }
 
 bool pool_core::transition_to_searching(worker& w) noexcept {
@@ -569,6 +573,8 @@ bool pool_core::work_pending() const noexcept {
 }
 
 void pool_core::park(worker& w) noexcept {
+  // Tasks the timers wake land in this worker's LIFO slot: run them instead of parking.
+  if (timers.fire_due() != 0 || w.lifo != nullptr) return;
   const bool was_searching = std::exchange(w.searching, false);
   std::uint32_t before = 0;
   {
@@ -584,14 +590,42 @@ void pool_core::park(worker& w) noexcept {
   // notify_parked saw it searching would otherwise wait for the next push.
   if ((!was_searching || searching_of(before) == 1) && work_pending()) notify_parked();
   w.counters.parks.add();
-  for (;;) {
-    // ORDERING: (P12) acquire: see the table.
-    if (w.park_word.value.exchange(0, std::memory_order_acquire) != 0) return;
-    // ORDERING: (P23) acquire: see the table.
-    if (exiting_.load(std::memory_order_acquire)) return;
-    // ORDERING: (P13) acquire: see the table.
-    w.park_word.value.wait(0, std::memory_order_acquire);
+  const std::optional<clock::time_point> next = timers.next_deadline();
+  if (!next) {
+    // ORDERING: (P12) the parker's acquire: see the table.
+    w.park_slot.park();
+    return;
   }
+  if (clock::paused()) {
+    if (unparked_of(before) == 1) {  // the last awake, time stands still: jump to the timer
+      clock::advance_to(*next);
+      leave_parked(w);
+      return;
+    }
+    // ORDERING: (P12) the parker's acquire: see the table.
+    w.park_slot.park();
+    return;
+  }
+  const clock::time_point now = clock::now();
+  // ORDERING: (P13) the parker's acquire: see the table.
+  if (*next > now && w.park_slot.park_for(*next - now)) return;
+  leave_parked(w);  // timed out: back to work, to fire the timer
+}
+
+void pool_core::leave_parked(worker& w) noexcept {
+  {
+    std::lock_guard guard(sleepers_lock_);
+    const auto it = std::find(sleepers_.begin(), sleepers_.end(), w.index);
+    if (it != sleepers_.end()) {
+      sleepers_.erase(it);
+      // ORDERING: (P11) seq_cst: see the table.
+      idle_.value.fetch_add(unparked_one, std::memory_order_seq_cst);
+      return;
+    }
+  }
+  // A notifier took it off the list and is unparking it (it counted it unparked and
+  // searching): take that unpark, so the next park does not return at once.
+  w.park_slot.park();
 }
 
 // ---- shutdown ------------------------------------------------------------------------
@@ -640,6 +674,11 @@ void pool_submit(executor_base* pool, task_header* t) noexcept {
 }
 
 void pool_schedule(task_header* t) noexcept { pool_of(t)->schedule(t); }
+
+timer_driver& pool_timers(executor_base* pool) noexcept {
+  // SAFETY: called with an executor of kind pool, which is a pool_core.
+  return static_cast<pool_core*>(pool)->timers;
+}
 
 waker pool_task_waker(task_header* t) noexcept {
   t->acquire_ref();

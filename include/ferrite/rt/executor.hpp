@@ -31,7 +31,9 @@
 
 #include "ferrite/core/atomic.hpp"
 #include "ferrite/core/contract.hpp"
+#include "ferrite/rt/detail/parker.hpp"
 #include "ferrite/rt/detail/task_header.hpp"
+#include "ferrite/rt/detail/timer_driver.hpp"
 #include "ferrite/rt/frame_allocator.hpp"
 #include "ferrite/rt/task.hpp"
 #include "ferrite/rt/waker.hpp"
@@ -91,6 +93,8 @@ class local_executor : public detail::executor_base {
   }
 
   // For the runtime's awaitables and wakers (detail).
+  /// Its timers, made on first use (owner thread).
+  detail::timer_driver& timers();
   void schedule_local(detail::task_header* t) noexcept;   ///< owner thread
   void schedule_remote(detail::task_header* t) noexcept;  ///< any other thread
   void poll(detail::task_header* t) noexcept;
@@ -100,13 +104,15 @@ class local_executor : public detail::executor_base {
   detail::task_header* pop_ready() noexcept;
   void drain_injected() noexcept;
   void park() noexcept;
+  void fire_timers() noexcept;
   void finish(detail::task_header* t) noexcept;
 
   detail::task_header* ready_head_ = nullptr;
   detail::task_header* ready_tail_ = nullptr;
   sync::intrusive_list<detail::task_header, &detail::task_header::live_hook> live_;
   sync::intrusive_mpsc_queue<detail::task_header, &detail::task_header::remote_next> injected_;
-  atomic<std::uint32_t> unpark_{0};  // eventcount of remote wakes: the park's futex word
+  detail::parker parker_;  // unparked by remote wakes
+  std::unique_ptr<detail::timer_driver> timers_;
 };
 
 /// A spawned task's result, to await (`co_await std::move(h)` or `co_await h`), or to detach.

@@ -312,6 +312,9 @@ executor_base* blocking_executor() noexcept;
 void pool_schedule(task_header* t) noexcept;
 /// current_waker() of a pool task.
 waker pool_task_waker(task_header* t) noexcept;
+class timer_driver;
+/// The timers of a pool (src/rt/thread_pool.cpp).
+timer_driver& pool_timers(executor_base* pool) noexcept;
 /// Blocks the calling thread (outside the pool) until the pool task `t` completes.
 void wait_until_complete(task_header* t) noexcept;
 // Defined in src/rt/local_executor.cpp.

@@ -33,3 +33,5 @@
 #include "ferrite/rt/thread_pool.hpp"
 #include "ferrite/rt/time.hpp"
 #include "ferrite/rt/waker.hpp"
+#include "ferrite/rt/when_all.hpp"
+#include "ferrite/rt/when_any.hpp"

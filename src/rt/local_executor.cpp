@@ -210,6 +210,16 @@ detail::timer_driver& local_executor::timers() {
   return *timers_;
 }
 
+void detail::abort_task(task_header* t) noexcept {
+  if (t->kind != executor_kind::local) {
+    if (t->request_abort()) pool_schedule(t);  // cancelled at its next poll
+    return;
+  }
+  if (t->has(task_complete)) return;
+  t->flags |= task_abort;
+  local_owner(t)->schedule_local(t);  // cancelled at its next poll (no-op if already queued)
+}
+
 void yield_now::await_suspend(std::coroutine_handle<> self) noexcept {
   detail::yield_current(self);
 }

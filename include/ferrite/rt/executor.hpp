@@ -50,6 +50,9 @@ namespace detail {
 /// Spawns `t` on `ex`, a thread_pool's core or the blocking pool.
 template <class T>
 join_handle<T> spawn_on(executor_base* ex, task<T> t);
+/// join_handle::abort without the handle's type: cancels `t` at its next poll. For a local
+/// task, on its executor's thread; a pool task, any thread.
+void abort_task(task_header* t) noexcept;
 }  // namespace detail
 
 /// What awaiting a join handle of an aborted task throws.
@@ -147,6 +150,11 @@ class [[nodiscard]] join_handle {
   /// task: any thread).
   void abort() noexcept;
   [[nodiscard]] bool valid() const noexcept { return t_ != nullptr; }
+  /// For the runtime's composition (when_all, when_any, task_scope): the spawned task.
+  [[nodiscard]] detail::task_header* header() const noexcept { return t_; }
+  /// The result of a task that finished (is_finished()), taken without suspending; rethrows
+  /// its exception, or rt::cancelled. Preconditions: finished; taken once.
+  T take_finished();
 
   struct awaiter {
     detail::task_header* t;

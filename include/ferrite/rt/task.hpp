@@ -62,6 +62,8 @@ class task_promise_base : public recycled_frame {
 
   /// The coroutine to resume when this one finishes.
   void set_continuation(std::coroutine_handle<> awaiter) noexcept { continuation_ = awaiter; }
+  /// Whether it ended with an exception (when_all's fail-fast looks without taking it).
+  [[nodiscard]] bool failed() const noexcept { return exception_ != nullptr; }
 
  protected:
   void rethrow_if_failed() const {

@@ -85,15 +85,14 @@ T local_executor::block_on(task<T> t) {
 
 template <class T>
 void join_handle<T>::abort() noexcept {
-  if (t_ == nullptr) return;
-  if (t_->kind != detail::executor_kind::local) {
-    if (t_->request_abort()) detail::pool_schedule(t_);  // cancelled at its next poll
-    return;
-  }
-  if (t_->has(detail::task_complete)) return;
-  t_->flags |= detail::task_abort;
-  // Cancelled at its next poll (no-op if already queued).
-  static_cast<local_executor*>(t_->owner)->schedule_local(t_);
+  if (t_ != nullptr) detail::abort_task(t_);
+}
+
+template <class T>
+T join_handle<T>::take_finished() {
+  FERRITE_ASSERT(t_ != nullptr && t_->joinable_now(), "rt::join_handle: the task has not finished");
+  awaiter result{t_};
+  return result.await_resume();
 }
 
 template <class T>

@@ -30,6 +30,7 @@
 #include "ferrite/rt/spawn_blocking.hpp"
 #include "ferrite/rt/frame_allocator.hpp"
 #include "ferrite/rt/task.hpp"
+#include "ferrite/rt/task_scope.hpp"
 #include "ferrite/rt/thread_pool.hpp"
 #include "ferrite/rt/time.hpp"
 #include "ferrite/rt/waker.hpp"

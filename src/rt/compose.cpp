@@ -3,10 +3,13 @@
 // fail-fast and the race's cancellation of the losers.
 #include <cstddef>
 #include <cstdint>
+#include <exception>
+#include <mutex>
 #include <span>
 #include <vector>
 
 #include "ferrite/rt/detail/join_any.hpp"
+#include "ferrite/rt/task_scope.hpp"
 #include "ferrite/rt/when_all.hpp"
 #include "ferrite/rt/when_any.hpp"
 
@@ -74,5 +77,49 @@ task<std::size_t> race(std::span<task_header* const> hs, bool in_order) {
 }  // namespace detail
 
 task<> sleep_task_until(clock::time_point t) { co_await sleep_until(t); }
+
+}  // namespace ferrite::rt
+
+// ---- task_scope ----------------------------------------------------------------------
+
+namespace ferrite::rt {
+
+void task_scope::state::fail(std::exception_ptr e) noexcept {
+  std::lock_guard guard(lock);
+  if (first_failure) return;
+  first_failure = std::move(e);
+  for (join_handle<void>& h : children) detail::abort_task(h.header());  // the siblings
+}
+
+void task_scope::cancel() noexcept {
+  std::lock_guard guard(state_->lock);
+  for (join_handle<void>& h : state_->children) detail::abort_task(h.header());
+}
+
+std::size_t task_scope::size() const {
+  std::lock_guard guard(state_->lock);
+  return state_->children.size();
+}
+
+task<> task_scope::join() {
+  for (std::size_t i = 0;; ++i) {
+    join_handle<void>* child = nullptr;
+    {
+      std::lock_guard guard(state_->lock);
+      if (i == state_->children.size()) break;
+      child = &state_->children[i];
+    }
+    try {
+      co_await *child;  // a child's own exception went to fail(): this throws only cancelled
+    } catch (const cancelled&) {
+    }
+  }
+  std::exception_ptr failure;
+  {
+    std::lock_guard guard(state_->lock);
+    failure = state_->first_failure;
+  }
+  if (failure) std::rethrow_exception(failure);
+}
 
 }  // namespace ferrite::rt

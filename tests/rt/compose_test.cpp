@@ -133,3 +133,39 @@ TEST(Timeout, GivesTheResultOrTimedOutOnThePausedClock) {
   });
   rt::clock::resume();
 }
+
+TEST(TaskScope, JoinWaitsForEveryChildIncludingLateOnes) {
+  on_both([]() -> rt::task<> {
+    std::atomic<int> ran{0};
+    rt::task_scope scope;
+    auto child = [](std::atomic<int>& r) -> rt::task<> {
+      co_await rt::yield_now();
+      r.fetch_add(1);
+    };
+    for (int i = 0; i < 50; ++i) scope.spawn(child(ran));
+    // A child that spawns more children into the same scope while join() waits.
+    scope.spawn([](rt::task_scope& s, std::atomic<int>& r, auto make) -> rt::task<> {
+      co_await rt::yield_now();
+      for (int i = 0; i < 10; ++i) s.spawn(make(r));
+    }(scope, ran, child));
+    co_await scope.join();
+    EXPECT_EQ(ran.load(), 60);
+    EXPECT_EQ(scope.size(), 61U);
+  });
+}
+
+TEST(TaskScope, TheFirstFailureCancelsTheSiblingsAndIsRethrown) {
+  on_both([]() -> rt::task<> {
+    rt::task_scope scope;
+    for (int i = 0; i < 5; ++i) scope.spawn(forever());
+    scope.spawn(fails());
+    bool caught = false;
+    try {
+      co_await scope.join();
+    } catch (const std::runtime_error&) {
+      caught = true;
+    }
+    EXPECT_TRUE(caught);
+    EXPECT_EQ(live_local::alive.load(), 0) << "a child outlived the scope's join";
+  });
+}

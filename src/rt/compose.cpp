@@ -3,6 +3,7 @@
 // fail-fast and the race's cancellation of the losers.
 #include <cstddef>
 #include <cstdint>
+#include <deque>
 #include <exception>
 #include <mutex>
 #include <span>
@@ -89,6 +90,17 @@ void task_scope::state::fail(std::exception_ptr e) noexcept {
   if (first_failure) return;
   first_failure = std::move(e);
   for (join_handle<void>& h : children) detail::abort_task(h.header());  // the siblings
+}
+
+task_scope::~task_scope() {
+  cancel();
+  // The handles go (detaching what still runs): a child's frame holds the state, so the
+  // state holding the children's handles would keep both alive forever.
+  std::deque<join_handle<void>> children;
+  {
+    std::lock_guard guard(state_->lock);
+    children.swap(state_->children);
+  }
 }
 
 void task_scope::cancel() noexcept {

@@ -35,7 +35,7 @@ class task_scope {
   task_scope(const task_scope&) = delete;
   task_scope& operator=(const task_scope&) = delete;
   /// Cancels the children still running (see the warning above).
-  ~task_scope() { cancel(); }
+  ~task_scope();
 
   /// Spawns `t` as a child on the current executor; its result is dropped, its exception
   /// fails the scope. Preconditions: on a thread an executor drives.

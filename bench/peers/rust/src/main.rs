@@ -15,7 +15,8 @@
 //   yield/current_thread        yield_now().await round trip
 //   yield/multi_thread          the same from a task on the 2-worker runtime
 //   ping_pong/multi_thread      two tasks, mpsc::channel(1) each way (per round trip); tokio
-//                               chooses the workers (its LIFO slot often keeps both on one)
+//                               places them, and keeps both on one worker (see ping_pong)
+//   ping_pong/cross_thread      the same between two current_thread runtimes on two threads
 //   timer/current_thread        sleep(1 s) registered by one poll, then dropped (per timer)
 //   mutex/current_thread        tokio::sync::Mutex uncontended lock + unlock (per pair)
 //   oneshot/current_thread      oneshot::channel(), send, recv (per round trip)
@@ -98,16 +99,17 @@ async fn chained_spawn(n: u64) -> Duration {
     start.elapsed()
 }
 
-async fn ping_pong(n: u64) -> Duration {
-    let (ping_tx, mut ping_rx) = mpsc::channel::<u64>(1);
-    let (pong_tx, mut pong_rx) = mpsc::channel::<u64>(1);
-    let echo = tokio::spawn(async move {
-        while let Some(v) = ping_rx.recv().await {
-            if pong_tx.send(v + 1).await.is_err() {
-                break;
-            }
+/// The echo half of a ping-pong: answers every ping with ping + 1 until the pings stop.
+async fn echo(mut ping_rx: mpsc::Receiver<u64>, pong_tx: mpsc::Sender<u64>) {
+    while let Some(v) = ping_rx.recv().await {
+        if pong_tx.send(v + 1).await.is_err() {
+            break;
         }
-    });
+    }
+}
+
+/// `n` round trips through the channels (the pinger's half), checked.
+async fn ping(n: u64, ping_tx: &mpsc::Sender<u64>, pong_rx: &mut mpsc::Receiver<u64>) -> Duration {
     let start = Instant::now();
     let mut v = 0u64;
     for _ in 0..n {
@@ -116,8 +118,39 @@ async fn ping_pong(n: u64) -> Duration {
     }
     let elapsed = start.elapsed();
     assert_eq!(v, n);
+    elapsed
+}
+
+/// Both tasks on the 2-worker runtime. tokio places them: in practice (checked once with
+/// thread ids) the echo task lands in the pinger's LIFO slot and the pair runs on one worker,
+/// moving to the other worker together a few times a repetition, so this is not a
+/// cross-worker round trip.
+async fn ping_pong(n: u64) -> Duration {
+    let (ping_tx, ping_rx) = mpsc::channel::<u64>(1);
+    let (pong_tx, mut pong_rx) = mpsc::channel::<u64>(1);
+    let echo = tokio::spawn(echo(ping_rx, pong_tx));
+    let elapsed = ping(n, &ping_tx, &mut pong_rx).await;
     drop(ping_tx);
     echo.await.unwrap();
+    elapsed
+}
+
+/// A cross-thread round trip for certain: the pinger on the current_thread runtime, the echo
+/// task on a second current_thread runtime on its own thread. Every message wakes a task of
+/// the other runtime (and unparks its thread when it sleeps).
+fn ping_pong_cross_thread(rts: &Runtimes, n: u64) -> Duration {
+    let (ping_tx, ping_rx) = mpsc::channel::<u64>(1);
+    let (pong_tx, mut pong_rx) = mpsc::channel::<u64>(1);
+    let echo_thread = std::thread::spawn(move || {
+        let rt = Builder::new_current_thread().build().unwrap();
+        rt.block_on(echo(ping_rx, pong_tx));
+    });
+    let elapsed = rts.current.block_on(async {
+        ping(1, &ping_tx, &mut pong_rx).await; // the echo thread is up
+        ping(n, &ping_tx, &mut pong_rx).await
+    });
+    drop(ping_tx);
+    echo_thread.join().unwrap();
     elapsed
 }
 
@@ -206,6 +239,11 @@ fn workloads() -> Vec<Workload> {
             name: "ping_pong/multi_thread",
             iterations: 300_000,
             run: |rts, n| on_worker(rts, ping_pong(n)),
+        },
+        Workload {
+            name: "ping_pong/cross_thread",
+            iterations: 50_000,
+            run: ping_pong_cross_thread,
         },
         Workload {
             name: "timer/current_thread",

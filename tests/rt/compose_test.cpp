@@ -169,3 +169,18 @@ TEST(TaskScope, TheFirstFailureCancelsTheSiblingsAndIsRethrown) {
     EXPECT_EQ(live_local::alive.load(), 0) << "a child outlived the scope's join";
   });
 }
+
+TEST(WhenAll, CancellingTheAwaitingTaskCancelsTheChildren) {
+  on_both([]() -> rt::task<> {
+    rt::join_handle<void> outer =
+        rt::spawn([]() -> rt::task<> { co_await rt::when_all(forever(), forever()); }());
+    while (live_local::alive.load() < 2) co_await rt::yield_now();  // both children sleep
+    outer.abort();
+    try {
+      co_await outer;
+    } catch (const rt::cancelled&) {
+    }
+    while (live_local::alive.load() != 0) co_await rt::yield_now();  // cancelled, not detached
+    EXPECT_EQ(live_local::alive.load(), 0);
+  });
+}

@@ -45,7 +45,9 @@ task<std::tuple<detail::nonvoid_t<T>...>> when_all(task<T>... tasks) {
       handles);
   static constexpr std::array<detail::failed_fn, sizeof...(T)> failed{
       &detail::finished_badly<T>...};
+  detail::abort_guard cancel_children_if_cancelled(hs);
   const std::size_t bad = co_await detail::join_all(hs, failed);
+  cancel_children_if_cancelled.release();
   if (bad < sizeof...(T)) {  // rethrow the failed child's exception
     [&]<std::size_t... I>(std::index_sequence<I...>) {
       ((I == bad ? static_cast<void>(detail::take_nonvoid(std::get<I>(handles))) : void()), ...);
@@ -67,7 +69,9 @@ task<std::vector<detail::nonvoid_t<T>>> when_all(std::vector<task<T>> tasks) {
   hs.reserve(handles.size());
   for (auto& h : handles) hs.push_back(h.header());
   const std::vector<detail::failed_fn> failed(handles.size(), &detail::finished_badly<T>);
+  detail::abort_guard cancel_children_if_cancelled(hs);
   const std::size_t bad = co_await detail::join_all(hs, failed);
+  cancel_children_if_cancelled.release();
   if (bad < handles.size()) static_cast<void>(detail::take_nonvoid(handles[bad]));
   std::vector<detail::nonvoid_t<T>> out;
   out.reserve(handles.size());

@@ -50,7 +50,9 @@ task<std::variant<nonvoid_t<T>...>> when_any_of(bool in_order, task<T>... tasks)
   std::tuple<join_handle<T>...> handles{rt::spawn(std::move(tasks))...};
   const std::array<task_header*, sizeof...(T)> hs = std::apply(
       [](auto&... h) { return std::array<task_header*, sizeof...(T)>{h.header()...}; }, handles);
+  abort_guard cancel_children_if_cancelled(hs);
   const std::size_t winner = co_await race(hs, in_order);
+  cancel_children_if_cancelled.release();
   std::optional<std::variant<nonvoid_t<T>...>> out;
   [&]<std::size_t... I>(std::index_sequence<I...>) {
     ((I == winner ? static_cast<void>(

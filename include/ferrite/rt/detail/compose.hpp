@@ -5,6 +5,7 @@
 #pragma once
 
 #include <cstddef>
+#include <span>
 #include <type_traits>
 #include <variant>
 
@@ -37,5 +38,26 @@ bool finished_badly(task_header* h) noexcept {
 }
 
 using failed_fn = bool (*)(task_header*) noexcept;
+
+/// Cancels the children it names if it is destroyed before release(): when the task awaiting
+/// when_all / when_any is itself cancelled, its frame goes, and its children are cancelled
+/// with it instead of being detached. Declared after the handles, so it runs first.
+class abort_guard {
+ public:
+  explicit abort_guard(std::span<task_header* const> children) noexcept : children_(children) {}
+  abort_guard(const abort_guard&) = delete;
+  abort_guard& operator=(const abort_guard&) = delete;
+  ~abort_guard() {
+    if (!armed_) return;
+    for (task_header* const t : children_) {
+      if (!t->joinable_now()) abort_task(t);
+    }
+  }
+  void release() noexcept { armed_ = false; }
+
+ private:
+  std::span<task_header* const> children_;
+  bool armed_ = true;
+};
 
 }  // namespace ferrite::rt::detail

@@ -210,6 +210,10 @@ class engine {
 
   /// True while a model thread runs (not the explorer between executions).
   bool model_thread_running() const noexcept { return exec_.current != main_context; }
+  /// The running context (a model thread's index, or main_context) and the execution's
+  /// serial number: what per-thread slots (check::thread_local_slot) are keyed by.
+  unsigned current_context() const noexcept { return exec_.current; }
+  std::uint32_t execution_serial() const noexcept { return exec_id_; }
 
   // --- the hooks' operations (memory.cpp: objects, atomics, fences, cells) ---
   void object_created(handle& h, const void* addr, object_kind kind, std::uint64_t init_bits,

@@ -406,6 +406,15 @@ void engine::cell_access(handle& h, const void* addr, bool write, const src& at)
 
 bool in_execution() noexcept { return g_engine != nullptr && g_engine->model_thread_running(); }
 
+unsigned thread_slot() noexcept {
+  return g_engine != nullptr && g_engine->model_thread_running() ? g_engine->current_context()
+                                                                 : thread_slots - 1;
+}
+
+std::uint32_t execution_serial() noexcept {
+  return g_engine != nullptr ? g_engine->execution_serial() : 0;
+}
+
 void object_created(handle& h, const void* addr, object_kind kind, std::uint64_t init_bits,
                     const char* type) {
   g_engine->object_created(h, addr, kind, init_bits, type);

@@ -9,6 +9,7 @@
 #include <span>
 #include <vector>
 
+#include "ferrite/core/atomic.hpp"
 #include "ferrite/rt/detail/join_any.hpp"
 #include "ferrite/rt/task_scope.hpp"
 #include "ferrite/rt/when_all.hpp"
@@ -27,7 +28,7 @@ task<> wait_all(std::vector<task_header*> pending) {
 }
 
 std::size_t random_below(std::size_t n) noexcept {
-  static constinit thread_local std::uint64_t state = 0x2545F4914F6CDD1DULL;
+  FERRITE_THREAD_LOCAL(std::uint64_t, state, 0x2545F4914F6CDD1DULL);
   state ^= state << 13;
   state ^= state >> 7;
   state ^= state << 17;

@@ -39,12 +39,13 @@ local_executor* local_owner(const detail::task_header* t) noexcept {
 
 void wake_task_by_ref(const void* data) noexcept {
   detail::task_header* const t = header_of(data);
-  if (t->is_finished()) return;  // coalesced into nothing; its executor may be gone
-  if (local_executor::current() == t->owner) {
-    local_owner(t)->schedule_local(t);
-  } else {
-    local_owner(t)->schedule_remote(t);
+  if (local_executor::current() == t->owner) {  // the executor is alive: it drives us
+    if (!t->is_finished()) local_owner(t)->schedule_local(t);
+    return;
   }
+  // A foreign wake: the executor may finish the task and be destroyed meanwhile.
+  const detail::foreign_wake_guard guard;
+  if (!detail::foreign_wake_guard::finished(*t)) local_owner(t)->schedule_remote(t);
 }
 
 constexpr waker_vtable task_waker_vtable{
@@ -72,7 +73,8 @@ local_executor::~local_executor() {
     finish(t);
   }
   ready_head_ = ready_tail_ = nullptr;
-  drain_injected();  // releases the references of wakes still queued
+  detail::wait_for_foreign_wakes();  // a wake from another thread may still be pushing
+  drain_injected();                  // releases the references of wakes still queued
 }
 
 void local_executor::schedule_local(detail::task_header* t) noexcept {
@@ -210,9 +212,17 @@ detail::timer_driver& local_executor::timers() {
   return *timers_;
 }
 
+void detail::wait_for_foreign_wakes() noexcept {
+  // ORDERING: (T21) seq_cst fence: see task_header.hpp's table.
+  fence(std::memory_order_seq_cst);
+  // ORDERING: (T22) acquire: see task_header.hpp's table.
+  while (foreign_wakes_in_flight().load(std::memory_order_acquire) != 0) ferrite::yield_now();
+}
+
 void detail::abort_task(task_header* t) noexcept {
   if (t->kind != executor_kind::local) {
-    if (t->request_abort()) pool_schedule(t);  // cancelled at its next poll
+    const foreign_wake_guard guard;  // the pool may be finishing it and shutting down
+    if (!foreign_wake_guard::finished(*t) && t->request_abort()) pool_schedule(t);
     return;
   }
   if (t->has(task_complete)) return;

@@ -1,5 +1,7 @@
 // SPDX-License-Identifier: Apache-2.0
-// parker on Linux futexes (FUTEX_WAIT/FUTEX_WAKE, private to the process).
+// parker on Linux futexes (FUTEX_WAIT/FUTEX_WAKE, private to the process); in model-checked
+// builds on the checker's atomic wait/notify, with a timed park that may time out at once
+// (a timeout can expire at any moment: the checker explores the earliest).
 //
 // ORDERING table:
 //  (K1) acquire fetch_sub of state_ (park, park_for: empty -> parked, or notified -> empty):
@@ -11,9 +13,11 @@
 //       parked means the owner sleeps (or is about to) in the futex, so it is woken.
 #include "ferrite/rt/detail/parker.hpp"
 
+#if !FERRITE_CHECK
 #include <linux/futex.h>
 #include <sys/syscall.h>
 #include <unistd.h>
+#endif
 
 #include <cerrno>
 #include <chrono>
@@ -23,6 +27,13 @@
 namespace ferrite::rt::detail {
 namespace {
 
+#if FERRITE_CHECK
+void futex_wait(atomic<std::int32_t>& word, std::int32_t expected, const timespec* timeout) {
+  // ORDERING: a modelled wait; the acquire is (K2)'s / (K3)'s, after it returns.
+  if (timeout == nullptr) word.wait(expected, std::memory_order_relaxed);
+}
+void futex_wake_one(atomic<std::int32_t>& word) { word.notify_one(); }
+#else
 void futex_wait(atomic<std::int32_t>& word, std::int32_t expected, const timespec* timeout) {
   // SAFETY: the address is a live, aligned 32-bit atomic (std::atomic<int32_t> has the
   // layout of an int32_t); the kernel only compares and sleeps on it.
@@ -35,6 +46,7 @@ void futex_wake_one(atomic<std::int32_t>& word) {
   syscall(SYS_futex, reinterpret_cast<std::int32_t*>(&word), FUTEX_WAKE_PRIVATE, 1, nullptr,
           nullptr, 0);
 }
+#endif
 
 }  // namespace
 

@@ -163,8 +163,12 @@ struct worker {
 };
 
 namespace {
-constinit thread_local worker* current_worker = nullptr;
+/// The worker this thread is (null outside the pool's threads).
+worker*& current_worker_slot() noexcept {
+  FERRITE_THREAD_LOCAL(worker*, current, nullptr);
+  return current;
 }
+}  // namespace
 
 /// A pool's shared state. executor_base of its tasks (their `owner`).
 class pool_core final : public executor_base {
@@ -245,7 +249,14 @@ task_header* header_of(const void* data) noexcept {
 
 void wake_pool_task_by_ref(const void* data) noexcept {
   task_header* const t = header_of(data);
-  if (t->notify()) pool_of(t)->schedule(t);
+  worker* const w = current_worker_slot();
+  if (w != nullptr && &w->pool == t->owner) {  // one of its workers: the pool is alive
+    if (t->notify()) pool_of(t)->schedule(t);
+    return;
+  }
+  // A foreign wake: the pool may finish the task and be destroyed meanwhile.
+  const foreign_wake_guard guard;
+  if (!foreign_wake_guard::finished(*t) && t->notify()) pool_of(t)->schedule(t);
 }
 
 constexpr waker_vtable pool_waker_vtable{
@@ -324,7 +335,7 @@ void pool_core::submit(task_header* t) noexcept {
     return;
   }
   // The header was spawned notified (Scheduled).
-  worker* const w = current_worker;
+  worker* const w = current_worker_slot();
   if (w != nullptr && &w->pool == this) {
     push_local(*w, t);
     notify_parked();
@@ -336,7 +347,7 @@ void pool_core::submit(task_header* t) noexcept {
 
 void pool_core::schedule(task_header* t) noexcept {
   transitions.woken.add();
-  worker* const w = current_worker;
+  worker* const w = current_worker_slot();
   if (w != nullptr && &w->pool == this) {
     w->counters.local_wakes.add();
     if (task_header* const displaced = std::exchange(w->lifo, t)) {
@@ -417,7 +428,7 @@ task_header* pool_core::take_injected(worker& w) noexcept {
 // ---- the worker loop -----------------------------------------------------------------
 
 void pool_core::run(worker& w) noexcept {
-  current_worker = &w;
+  current_worker_slot() = &w;
   current_executor() = this;
   // ORDERING: (P23) acquire: see the table.
   while (!exiting_.load(std::memory_order_acquire)) {
@@ -431,7 +442,7 @@ void pool_core::run(worker& w) noexcept {
     park(w);
   }
   current_executor() = nullptr;
-  current_worker = nullptr;
+  current_worker_slot() = nullptr;
 }
 
 task_header* pool_core::next_task(worker& w) noexcept {
@@ -637,7 +648,7 @@ void pool_core::stop_workers() noexcept {
 }
 
 void pool_core::shutdown() noexcept {
-  FERRITE_ASSERT(current_worker == nullptr || &current_worker->pool != this,
+  FERRITE_ASSERT(current_worker_slot() == nullptr || &current_worker_slot()->pool != this,
                  "rt::thread_pool::shutdown: called from one of its own workers");
   // ORDERING: (P19) seq_cst: see the table.
   if (!closed_.exchange(true, std::memory_order_seq_cst)) {
@@ -662,6 +673,7 @@ void pool_core::shutdown() noexcept {
   for (auto& w : workers) {
     if (w->os_thread.joinable()) w->os_thread.join();
   }
+  wait_for_foreign_wakes();  // every task is finished: no wake touches the pool after this
   joined_ = true;
 }
 
@@ -703,7 +715,11 @@ void wait_until_complete(task_header* t) noexcept {
 
 thread_pool::thread_pool(pool_options options) {
   std::size_t n = options.workers;
+#if FERRITE_CHECK
+  FERRITE_ASSERT(n != 0, "rt::thread_pool: model tests give the number of workers");
+#else
   if (n == 0) n = std::max(1U, thread::hardware_concurrency());
+#endif
   core_ = std::make_unique<detail::pool_core>(this, n);
   core_->start();
 }
@@ -717,7 +733,7 @@ std::size_t thread_pool::workers() const noexcept { return core_->workers.size()
 detail::executor_base* thread_pool::core_executor() const noexcept { return core_.get(); }
 
 thread_pool* thread_pool::current() noexcept {
-  detail::worker* const w = detail::current_worker;
+  detail::worker* const w = detail::current_worker_slot();
   return w != nullptr ? w->pool.facade : nullptr;
 }
 

@@ -328,6 +328,35 @@ class cell {
 
 /// A model thread (std::thread's shape): runs `fn` on a fiber under the checker's scheduler.
 /// Must be created and joined inside a model execution.
+/// What `thread_local` is in a model test (through FERRITE_THREAD_LOCAL in core/atomic.hpp):
+/// one value per model thread, each starting at `init` in every execution (model threads are
+/// fibers on one OS thread, so a real thread_local would be shared by all of them and would
+/// carry values from one execution into the next).
+template <class T>
+class thread_local_slot {
+  static_assert(std::is_trivially_copyable_v<T>, "thread_local_slot holds plain values");
+
+ public:
+  constexpr explicit thread_local_slot(T init) noexcept : init_(init) {}
+  thread_local_slot(const thread_local_slot&) = delete;
+  thread_local_slot& operator=(const thread_local_slot&) = delete;
+
+  /// The calling model thread's value (stable for the execution).
+  T& get() noexcept {
+    const std::uint32_t serial = detail::execution_serial();
+    if (serial != serial_) {
+      serial_ = serial;
+      for (T& v : values_) v = init_;
+    }
+    return values_[detail::thread_slot()];
+  }
+
+ private:
+  T init_;
+  std::uint32_t serial_ = UINT32_MAX;
+  T values_[detail::thread_slots] = {};
+};
+
 class thread {
  public:
   thread() noexcept = default;

@@ -142,3 +142,16 @@ class cell {
 }  // namespace ferrite
 
 #endif  // FERRITE_CHECK
+
+/// FERRITE_THREAD_LOCAL(T, name, init): in a function body, declares `name`, the calling
+/// thread's value of a constant-initialized thread-local `T` starting at `init`: a real
+/// `static constinit thread_local` in a normal build, and with FERRITE_CHECK=1 a reference to
+/// the calling model thread's value (check::thread_local_slot: one per model thread, reset at
+/// every execution). Every thread_local of code the checker explores goes through it.
+#if FERRITE_CHECK
+#define FERRITE_THREAD_LOCAL(T, name, init)                           \
+  static constinit ::ferrite::check::thread_local_slot<T> name##_slot{init}; \
+  T& name = name##_slot.get()
+#else
+#define FERRITE_THREAD_LOCAL(T, name, init) static constinit thread_local T name = init
+#endif

@@ -26,6 +26,14 @@ using src = std::source_location;
 /// True while an execution runs and the caller is one of its model threads.
 bool in_execution() noexcept;
 
+/// Slots of a check::thread_local_slot: one per model thread, and the last for code outside
+/// the model threads (the explorer, the program's main).
+inline constexpr unsigned thread_slots = 9;
+/// The caller's slot: its model thread's index, or thread_slots - 1 outside them.
+unsigned thread_slot() noexcept;
+/// Increases with every execution started (0 before the first): slots reset when it changes.
+std::uint32_t execution_serial() noexcept;
+
 void object_created(handle& h, const void* addr, object_kind kind, std::uint64_t init_bits,
                     const char* type);
 void object_destroyed(handle& h, const void* addr) noexcept;

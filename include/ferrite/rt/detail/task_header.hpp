@@ -50,6 +50,14 @@
 //       and the completer owns the waker then.
 //  (T15) acq_rel fetch_or of state setting abort (join_handle::abort, any thread): release
 //       publishes the request to the poll that sees it (its (T7)).
+//  (T18) seq_cst fetch_add of the foreign-wake count, then (T19) the seq_cst load of finished
+//       (a wake from a thread that does not drive the task's executor), against the
+//       executor's destruction: (T3) marks every task finished, then the seq_cst fence (T21)
+//       and the load (T22) of the count. Store-buffering with seq_cst on both sides: either
+//       the wake sees the task finished and touches nothing, or the destructor sees the wake
+//       counted and waits for it.
+//  (T20) release fetch_sub of the count (the wake is done with the executor): pairs with
+//       (T22)'s acquire, so the destructor frees the executor after the wake's last access.
 //  (T16) acquire wait on state (block_on of a pool task from outside the pool, in
 //       src/rt/thread_pool.cpp): returns once the state changed; pairs with (T9). (T17) its
 //       notify_all, by the joining waker the completer wakes.
@@ -88,7 +96,7 @@ struct executor_base {
 /// The executor driving this thread (block_on, run_ready, a pool's worker), or null.
 /// constinit thread_local: one %fs-relative access, no initialization guard.
 inline executor_base*& current_executor() noexcept {
-  static constinit thread_local executor_base* driving = nullptr;
+  FERRITE_THREAD_LOCAL(executor_base*, driving, nullptr);
   return driving;
 }
 
@@ -295,9 +303,42 @@ struct task_header {
 /// the runtime's awaitables record the coroutine to resume, and what current_waker() refers
 /// to. constinit thread_local: one %fs-relative access, no initialization guard.
 inline task_header*& current_task() noexcept {
-  static constinit thread_local task_header* polled = nullptr;
+  FERRITE_THREAD_LOCAL(task_header*, polled, nullptr);
   return polled;
 }
+
+/// Wakes of tasks whose executor this thread does not drive (foreign wakes) in progress,
+/// process-wide: an executor's destructor waits for them (see ForeignWakeGuard's table rows).
+inline atomic<std::uint64_t>& foreign_wakes_in_flight() noexcept {
+  static constinit atomic<std::uint64_t> in_flight{0};
+  return in_flight;
+}
+
+/// Held by a foreign wake from before it checks that the task is unfinished until it is done
+/// with the task's executor, which therefore outlives it.
+class foreign_wake_guard {
+ public:
+  foreign_wake_guard() noexcept {
+    // ORDERING: (T18) seq_cst: see the table.
+    foreign_wakes_in_flight().fetch_add(1, std::memory_order_seq_cst);
+  }
+  foreign_wake_guard(const foreign_wake_guard&) = delete;
+  foreign_wake_guard& operator=(const foreign_wake_guard&) = delete;
+  ~foreign_wake_guard() {
+    // ORDERING: (T20) release: see the table.
+    foreign_wakes_in_flight().fetch_sub(1, std::memory_order_release);
+  }
+  /// Whether the task ended (its executor may be gone): the check a foreign wake makes.
+  [[nodiscard]] static bool finished(const task_header& t) noexcept {
+    // ORDERING: (T19) seq_cst: see the table.
+    return t.finished.load(std::memory_order_seq_cst);
+  }
+};
+
+/// An executor's destructor, once every task of it is marked finished: waits until no
+/// foreign wake that might still touch it is in flight (they are short: a queue push and an
+/// unpark).
+void wait_for_foreign_wakes() noexcept;
 
 // Defined in src/rt/thread_pool.cpp: what code that does not see the pool's internals (spawn,
 // join handles, wakers, yield_now) calls for a pool task.
@@ -328,7 +369,7 @@ inline constexpr std::uint32_t coop_budget_per_poll = 128;
 
 /// The current poll's remaining budget; executors reset it before each poll.
 inline std::uint32_t& coop_budget() noexcept {
-  static constinit thread_local std::uint32_t budget = coop_budget_per_poll;
+  FERRITE_THREAD_LOCAL(std::uint32_t, budget, coop_budget_per_poll);
   return budget;
 }
 

@@ -5,7 +5,11 @@
 //     spawn order whatever order they finish in); handlers yield so that they interleave.
 //   - A "disk" thread outside the runtime completes reads: the waiting task parks with
 //     current_waker(), and the thread wakes it.
+//   - The same handlers on a two-worker thread_pool, fanned out with when_all, a slow lookup
+//     raced against a deadline with timeout, and a task_scope of background jobs.
 // Checks every result and exits non-zero if one is wrong.
+#include <atomic>
+#include <chrono>
 #include <cstdint>
 #include <cstdio>
 #include <ferrite/rt.hpp>
@@ -88,12 +92,42 @@ rt::task<int> serve(fake_disk& disk) {
   co_return failures;
 }
 
+rt::task<std::string> slow_lookup() {
+  co_await rt::sleep_for(std::chrono::seconds(10));  // longer than anyone waits
+  co_return "never";
+}
+
+rt::task<int> serve_on_pool() {
+  int failures = 0;
+  auto [a, b] = co_await rt::when_all(handle("GET a"), handle("PING"));
+  std::printf("  when_all on the pool -> %s | %s\n", a.c_str(), b.c_str());
+  if (a != "+GET a (5 bytes)" || b != "+PING (4 bytes)") ++failures;
+  const auto r = co_await rt::timeout(std::chrono::milliseconds(20), slow_lookup());
+  std::printf("  a 10 s lookup under a 20 ms timeout -> %s\n", r ? r->c_str() : "timed out");
+  if (r.has_value()) ++failures;
+  std::atomic<int> jobs{0};
+  rt::task_scope scope;
+  for (int i = 0; i < 8; ++i) {
+    scope.spawn([](std::atomic<int>& done) -> rt::task<> {
+      co_await rt::yield_now();
+      done.fetch_add(1);
+    }(jobs));
+  }
+  co_await scope.join();  // every job ended before this returns
+  std::printf("  task_scope joined %d background jobs\n", jobs.load());
+  if (jobs.load() != 8) ++failures;
+  co_return failures;
+}
+
 }  // namespace
 
 int main() {
   std::puts("rt: four handlers on one local executor, and a wake from outside");
   fake_disk disk;
-  const int failures = rt::block_on(serve(disk));
+  int failures = rt::block_on(serve(disk));
+  std::puts("rt: the same runtime on a thread_pool of two workers");
+  rt::thread_pool pool(rt::pool_options{.workers = 2});
+  failures += rt::block_on(serve_on_pool(), pool);
   std::printf("rt: %s\n", failures == 0 ? "every reply checked" : "FAILED");
   return failures == 0 ? 0 : 1;
 }

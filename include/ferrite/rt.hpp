@@ -1,10 +1,14 @@
 // SPDX-License-Identifier: Apache-2.0
-// ferrite rt: the coroutine runtime. Today: task<T>, a lazy coroutine whose nested
-// co_awaits run inline by symmetric transfer in constant stack, with frames from a recycling
-// per-thread allocator (no operator new in steady state); local_executor with spawn and
-// join_handle (await, detach, abort), yield_now and wakers that wake a task from any thread;
-// and block_on, which drives a task from synchronous code. The thread pool, timers, channels
-// and async locks are being built on these (docs/rt.md says what is there).
+// ferrite rt: the coroutine runtime. task<T> is a lazy coroutine whose nested co_awaits run
+// inline by symmetric transfer in constant stack, with frames from a recycling per-thread
+// allocator (no operator new in steady state). Two executors run tasks: local_executor (one
+// thread, no atomic RMW on a local spawn or wake) and thread_pool (work stealing with a LIFO
+// slot, a cooperative budget and tokio's searching/parking protocol); spawn gives a
+// join_handle (await, detach, abort), block_on drives a task from synchronous code, wakers
+// wake a task from any thread, spawn_blocking runs blocking calls on their own threads.
+// Timers (sleep_for, sleep_until, interval, timeout) come from a timer wheel per executor,
+// on rt::clock, which tests pause. when_all, when_any and task_scope compose tasks without
+// letting any outlive its parent. docs/rt.md has the diagrams and the measurements.
 //
 // ```cpp
 // #include <ferrite/rt.hpp>
@@ -21,7 +25,8 @@
 // ```
 //
 // When not to use it: a task is the unit of asynchronous work; a plain function call is
-// cheaper for code that never waits.
+// cheaper for code that never waits, and a blocking call belongs in spawn_blocking, not in a
+// task (it holds the executor's thread).
 #pragma once
 
 #include "ferrite/rt/block_on.hpp"

@@ -24,8 +24,15 @@
 // cheaper for code that never waits.
 #pragma once
 
+#include "ferrite/rt/async_mutex.hpp"
+#include "ferrite/rt/async_semaphore.hpp"
 #include "ferrite/rt/block_on.hpp"
+#include "ferrite/rt/channel.hpp"
 #include "ferrite/rt/executor.hpp"
 #include "ferrite/rt/frame_allocator.hpp"
+#include "ferrite/rt/notify.hpp"
+#include "ferrite/rt/oneshot.hpp"
+#include "ferrite/rt/sync_error.hpp"
 #include "ferrite/rt/task.hpp"
 #include "ferrite/rt/waker.hpp"
+#include "ferrite/rt/watch.hpp"

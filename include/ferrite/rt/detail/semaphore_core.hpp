@@ -13,19 +13,19 @@
 //
 // ORDERING table (state_; the list, the waiters' statuses and wakers are under lock_):
 //  (S1) acquire CAS taking permits (try_acquire, and acquire_or_enqueue under the lock):
-//       pairs with the release RMWs (S3) and (S5) whose permits it takes, directly or through
-//       the release sequence they head (every later write of state_ is an RMW), so whoever
-//       released happens-before whoever acquires: a mutex's critical sections are ordered.
-//  (S2) relaxed loads that start the CAS loops and the hints: the CAS decides.
-//  (S3) release CAS adding permits when nobody waits (release's fast path).
+//       pairs with the release (S3) whose permits it takes, directly or through the release
+//       sequence it heads (every later write of state_ is an RMW), so whoever released
+//       happens-before whoever acquires: a mutex's critical sections are ordered.
+//  (S2) relaxed loads that start the CAS loops, and the hints: the CAS decides.
+//  (S3) release fetch_add of released permits (release, with or without waiters; with
+//       waiters the slow path then grants them under the lock).
 //  (S4) relaxed CAS setting the waiters bit under the lock: it only makes the fast paths
 //       fail over to the lock, which orders everything behind it.
-//  (S5) release fetch_add of released permits under the lock (release's slow path).
-//  (S6) acquire fetch_sub of a front waiter's permits under the lock (the grant): pairs with
-//       the (S3)/(S5) that released them, so the releasers happen-before the granter, which
+//  (S5) acquire fetch_sub of a front waiter's permits under the lock (the grant): pairs with
+//       the (S3) that released them, so the releasers happen-before the granter, which
 //       happens-before the woken waiter through the wake (wait_list.hpp).
-//  (S7) relaxed fetch_and clearing the waiters bit under the lock, when the list empties; an
-//       RMW, so it continues the release sequences of (S3) and (S5).
+//  (S6) relaxed fetch_and clearing the waiters bit under the lock, when the list empties; an
+//       RMW, so it continues the release sequences of (S3).
 #pragma once
 
 #include <cstddef>
@@ -106,20 +106,15 @@ class semaphore_core {
 
   /// Adds `n` permits, handing them to the waiters at the front first (in FIFO order, as
   /// long as the front one's request fits), and wakes those after releasing the lock.
-  /// Complexity: one CAS when nobody waits; else O(waiters granted). Progress: lock-free when
-  /// nobody waits, blocking (the spin lock) otherwise.
+  /// Complexity: one fetch_add when nobody waits; else O(waiters granted). Progress:
+  /// wait-free when nobody waits, blocking (the spin lock) otherwise.
   void release(std::size_t n) noexcept {
-    // ORDERING: (S2) relaxed; see the table.
-    std::size_t s = state_.load(std::memory_order_relaxed);
-    while ((s & waiters_bit) == 0) {
-      FERRITE_ASSERT(n <= max_permits - (s >> 1), "rt::async_semaphore: permit count overflow");
-      // ORDERING: (S3) release; see the table.
-      if (state_.compare_exchange_weak(s, s + (n << 1), std::memory_order_release,
-                                       std::memory_order_relaxed)) {
-        return;
-      }
-    }
-    release_slow(n);
+    // ORDERING: (S3) release; see the table.
+    const std::size_t s = state_.fetch_add(n << 1, std::memory_order_release);
+    FERRITE_ASSERT(n <= max_permits - (s >> 1), "rt::async_semaphore: permit count overflow");
+    // Waiters queued: the permits just added belong to the front ones; grant them.
+    if ((s & waiters_bit) != 0) [[unlikely]]
+      grant_waiters();
   }
 
   /// The stop_token of the wait of `w` fired: if `w` is still queued, takes it off with the
@@ -151,17 +146,13 @@ class semaphore_core {
  private:
   static constexpr std::size_t waiters_bit = 1;
 
-  /// Adds `n` permits under the lock and grants the front waiters, in rounds of one
+  /// Grants the free permits to the front waiters under the lock, in rounds of one
   /// wake_batch (the lock is released to wake each round).
-  void release_slow(std::size_t n) noexcept {
+  void grant_waiters() noexcept {
     bool more = true;
     while (more) {
       wake_batch wakes;
       std::lock_guard guard(lock_);
-      if (n != 0) {
-        // ORDERING: (S5) release; see the table.
-        state_.fetch_add(std::exchange(n, 0) << 1, std::memory_order_release);
-      }
       more = grant_locked(wakes);
     }  // the guard unlocks, then the batch wakes (reverse order of declaration)
   }
@@ -174,11 +165,11 @@ class semaphore_core {
       // ORDERING: (S2) relaxed; see the table.
       if ((state_.load(std::memory_order_relaxed) >> 1) < front.data) return false;
       if (wakes.full()) return true;
-      // ORDERING: (S6) acquire; see the table.
+      // ORDERING: (S5) acquire; see the table.
       state_.fetch_sub(front.data << 1, std::memory_order_acquire);
       wakes.push(dequeue(waiters_, front, wait_status::granted));
     }
-    // ORDERING: (S7) relaxed; see the table.
+    // ORDERING: (S6) relaxed; see the table.
     state_.fetch_and(~waiters_bit, std::memory_order_relaxed);
     return false;
   }
@@ -197,7 +188,7 @@ class semaphore_core {
       was_front = &waiters_.front() == &w;
       taken = dequeue(waiters_, w, outcome);
       if (waiters_.empty()) {
-        // ORDERING: (S7) relaxed; see the table.
+        // ORDERING: (S6) relaxed; see the table.
         state_.fetch_and(~waiters_bit, std::memory_order_relaxed);
         was_front = false;  // nobody left to grant
       }
@@ -207,7 +198,7 @@ class semaphore_core {
     } else {
       taken.reset();
     }
-    if (was_front) release_slow(0);  // the next waiter may want fewer permits
+    if (was_front) grant_waiters();  // the next waiter may want fewer permits
     return before;
   }
 

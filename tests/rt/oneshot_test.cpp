@@ -145,6 +145,19 @@ TEST(Oneshot, AStoppedRecvLeavesTheReceiverUsable) {
   EXPECT_EQ(v, 11);
 }
 
+TEST(Oneshot, ATokenStoppedBeforeTheRecvGivesStoppedAndKeepsTheValue) {
+  auto [tx, rx] = rt::oneshot<int>();
+  EXPECT_TRUE(tx.send(8).has_value());
+  std::stop_source stop;
+  stop.request_stop();
+  const int v = rt::block_on([&]() -> rt::task<int> {
+    std::expected<int, rt::recv_error> first = co_await rx.recv(stop.get_token());
+    EXPECT_EQ(first.error(), rt::recv_error::stopped);
+    co_return (co_await rx.recv(std::stop_token())).value_or(-1);
+  }());
+  EXPECT_EQ(v, 8);
+}
+
 TEST(Oneshot, AbortingAWaitingReceiverDropsIt) {
   counted::alive = 0;
   auto [tx, rx] = rt::oneshot<counted>();

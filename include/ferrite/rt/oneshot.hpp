@@ -235,8 +235,9 @@ class [[nodiscard]] oneshot_awaiter {
     }
   }
 
-  [[nodiscard]] bool await_ready() const noexcept {
-    return stop_.stop_requested() || rx_.core().poll() != oneshot_poll::pending;
+  [[nodiscard]] bool await_ready() noexcept {
+    stopped_first_ = stop_.stop_requested();  // as every stoppable wait: stopped, untouched
+    return stopped_first_ || rx_.core().poll() != oneshot_poll::pending;
   }
 
   bool await_suspend(std::coroutine_handle<> caller) {
@@ -250,6 +251,9 @@ class [[nodiscard]] oneshot_awaiter {
   result_type await_resume() {
     stop_.disarm();
     suspended_ = false;
+    if constexpr (Stoppable) {
+      if (stopped_first_) return std::unexpected(recv_error::stopped);
+    }
     switch (rx_.core().poll()) {
       case oneshot_poll::value: return rx_.take();
       case oneshot_poll::closed: return std::unexpected(closed_error());
@@ -273,6 +277,7 @@ class [[nodiscard]] oneshot_awaiter {
   receiver_ref rx_;
   [[no_unique_address]] stop_link<Stoppable, stop_fn> stop_;
   bool suspended_ = false;
+  bool stopped_first_ = false;  // the token had fired before the receive began
 };
 
 }  // namespace detail

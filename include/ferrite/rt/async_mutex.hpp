@@ -34,7 +34,8 @@
 namespace ferrite::rt {
 
 /// A FIFO mutex for tasks. Non-copyable and non-movable: waiters and guards point at it.
-/// Not recursive: a task that locks it twice waits for itself forever.
+/// Not recursive: a task that locks it twice waits for itself forever. The awaitable of lock()
+/// refers to the mutex, which must outlive it (always so in `co_await m.lock()`).
 ///
 /// Cancellation: lock() is cancellation-safe. A task aborted while it waits leaves no waiter
 /// queued; if the lock had just been handed to it, it goes to the next waiter (or becomes

@@ -30,7 +30,8 @@
 namespace ferrite::rt {
 
 /// A FIFO counting semaphore for tasks. Non-copyable and non-movable: waiters and permits
-/// point at it. Every member may be called from any thread; acquire() is awaited in a task.
+/// point at it. Every member may be called from any thread; acquire() is awaited in a task,
+/// and its awaitable refers to the semaphore, which must outlive it.
 ///
 /// Cancellation: acquire() is cancellation-safe. A task aborted while it waits leaves no
 /// waiter queued; if it had just been granted its permits, they go to the next waiter. A

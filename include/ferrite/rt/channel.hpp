@@ -21,6 +21,10 @@
 // }
 // ```
 //
+// Closing by dropping: a sender passed by value to a spawned task lives in that task's frame,
+// which stays until the task's join_handle is dropped (not merely awaited); reset() the
+// sender when the task is done with it, or drop the handle, for the channel to close.
+//
 // recv() gives `std::expected<T, rt::closed>` rather than std::optional<T>: it says why it
 // is empty, reads the same as the stoppable and try_ forms (whose errors are rt::recv_error),
 // and stays unambiguous for T = std::optional<U>.
@@ -58,7 +62,9 @@ class recv_awaiter;
 }  // namespace detail
 
 /// A sending handle of a channel<T>. Copying clones it (one more sender); the channel
-/// closes when the last sender is dropped. Any thread; send() is awaited in a task.
+/// closes when the last sender is dropped. Any thread; send() is awaited in a task, and its
+/// awaitable refers to the channel through this handle's reference: keep the handle alive
+/// until the co_await ends (always so in `co_await tx.send(v)`).
 template <class T>
 class sender {
  public:
@@ -127,7 +133,8 @@ class sender {
 
 /// A receiving handle of a channel<T>. Copying clones it (one more receiver, sharing the
 /// same values: each value goes to one receiver); the channel closes when the last receiver
-/// is dropped. Any thread; recv() is awaited in a task.
+/// is dropped. Any thread; recv() is awaited in a task (keep the handle alive until the
+/// co_await ends, as for sender::send).
 template <class T>
 class receiver {
  public:

@@ -113,7 +113,8 @@ class [[nodiscard]] notified_awaiter {
 }  // namespace detail
 
 /// An event without data that tasks wait for. Non-copyable and non-movable: waiters point at
-/// it. Every member may be called from any thread; notified() is awaited in a task.
+/// it. Every member may be called from any thread; notified() is awaited in a task, and its
+/// awaitable refers to the notify, which must outlive it.
 ///
 /// Cancellation: notified() is cancellation-safe. A task aborted while it waits leaves no
 /// waiter queued, and a notify_one that had already chosen it goes to the next waiter (or

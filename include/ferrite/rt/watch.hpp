@@ -140,7 +140,8 @@ class watch_sender {
   detail::watch_core<T>* c_ = nullptr;
 };
 
-/// A receiving half of a watch. Copying clones it, with the same seen version.
+/// A receiving half of a watch. Copying clones it, with the same seen version. The
+/// awaitable of changed() refers to this receiver, which must outlive it.
 template <class T>
 class watch_receiver {
  public:

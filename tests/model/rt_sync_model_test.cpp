@@ -323,8 +323,9 @@ TEST(ChannelModel, AReceiveHandsAWaitingSendersValueOn) {
 
 // -- semaphore / async_mutex ----------------------------------------------------------------
 
-/// One permit (a mutex): the holder releases while the other thread queues for it; the
-/// sections never overlap (a race-checked cell) and the second one gets the lock.
+/// One permit (a mutex, with its fast path try_acquire_all): the holder releases while the
+/// other thread queues for it; the sections never overlap (a race-checked cell) and the
+/// second one gets the lock.
 TEST(SemaphoreModel, UnlockRacingAQueuedLock) {
   check_model([] {
     detail::semaphore_core m(1);
@@ -333,7 +334,7 @@ TEST(SemaphoreModel, UnlockRacingAQueuedLock) {
     ferrite::thread waiter([&] {
       detail::semaphore_core::node node;
       detail::thread_parker parker;
-      if (!m.try_acquire(1) && !m.acquire_or_enqueue(node, 1, parker.make_waker())) {
+      if (!m.try_acquire_all(1) && !m.acquire_or_enqueue(node, 1, parker.make_waker())) {
         parker.park();
       }
       guarded.with_mut([](int* g) { ++*g; });
@@ -343,7 +344,7 @@ TEST(SemaphoreModel, UnlockRacingAQueuedLock) {
     m.release(1);
     waiter.join();
     FERRITE_ASSERT(guarded.with([](const int* g) { return *g; }) == 2);
-    FERRITE_ASSERT(m.try_acquire(1), "the mutex is not free at the end");
+    FERRITE_ASSERT(m.try_acquire_all(1), "the mutex is not free at the end");
   });
 }
 
@@ -360,7 +361,7 @@ TEST(SemaphoreModel, AGrantRacingTheWaitersAbandonment) {
     m.abandon(node);
     holder.join();
     FERRITE_ASSERT(m.waiters_approx() == 0);
-    FERRITE_ASSERT(m.try_acquire(1), "the lock died with the abandoned waiter");
+    FERRITE_ASSERT(m.try_acquire_all(1), "the lock died with the abandoned waiter");
   });
 }
 

@@ -3,7 +3,7 @@
 // (not its thread) until the mutex is free, and the guard unlocks it when destroyed, so it
 // may be held across co_await. Waiters are served in FIFO order and the lock is handed
 // straight to the first of them (an unlock never makes a contended mutex free, so nobody
-// overtakes a waiter). Uncontended lock and unlock are one CAS each; waiting allocates
+// overtakes a waiter). An uncontended lock is one CAS, an unlock one fetch_add; waiting allocates
 // nothing. It is a semaphore of one permit (detail/semaphore_core.hpp). Asio has none
 // (Asio #935); tokio::sync::Mutex is the model, without the data inside.
 //
@@ -96,7 +96,7 @@ class async_mutex {
   /// A guard if the mutex is free and nobody waits, else empty. One CAS, no lock.
   /// Progress: lock-free.
   [[nodiscard]] std::optional<guard> try_lock() noexcept {
-    if (!core_.try_acquire(1)) return std::nullopt;
+    if (!core_.try_acquire_all(1)) return std::nullopt;
     return guard(this);
   }
 
@@ -109,6 +109,7 @@ class async_mutex {
   template <bool, class>
   friend class detail::acquire_awaiter;
   detail::semaphore_core& core() noexcept { return core_; }
+  [[nodiscard]] bool try_take(std::size_t /*n*/) noexcept { return core_.try_acquire_all(1); }
   guard grant(std::size_t /*n*/) noexcept { return guard(this); }
 
   detail::semaphore_core core_{1};

@@ -2,8 +2,8 @@
 // rt::async_semaphore: a counting semaphore for tasks. `co_await sem.acquire(n)` suspends
 // the task (not the thread) until n permits are free and gives an RAII permit that returns
 // them when destroyed; waiters are served strictly in FIFO order. An uncontended acquire or
-// release is one CAS and takes no lock; waiting allocates nothing (the waiter node lives in
-// the awaiting coroutine's frame). Cancellable: `acquire(n, stop_token)` gives rt::stopped
+// release is one CAS or fetch_add and takes no lock; waiting allocates nothing (the waiter node
+// lives in the awaiting coroutine's frame). Cancellable: `acquire(n, stop_token)` gives rt::stopped
 // when the token fires first, and a task aborted while it waits leaves no waiter behind.
 // The shape of tokio::sync::Semaphore (its batch semaphore is also FIFO).
 //
@@ -111,7 +111,7 @@ class async_semaphore {
   /// Adds n permits: the front waiters are granted first (in order, while the front one's
   /// request fits) and woken after the lock is released. Also how a permit gives its count
   /// back; calling it without a permit grows the semaphore.
-  /// Complexity: one CAS when nobody waits; else O(waiters granted).
+  /// Complexity: one fetch_add when nobody waits; else O(waiters granted).
   void release(std::size_t n = 1) noexcept { core_.release(n); }
 
   /// Free permits right now (a hint, stale at once).
@@ -123,6 +123,7 @@ class async_semaphore {
   template <bool, class>
   friend class detail::acquire_awaiter;
   detail::semaphore_core& core() noexcept { return core_; }
+  [[nodiscard]] bool try_take(std::size_t n) noexcept { return core_.try_acquire(n); }
   permit grant(std::size_t n) noexcept { return permit(this, n); }
 
   detail::semaphore_core core_;

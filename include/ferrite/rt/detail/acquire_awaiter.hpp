@@ -22,7 +22,8 @@
 namespace ferrite::rt::detail {
 
 /// Awaits `n` permits of `Owner`'s semaphore_core. `Owner` (async_semaphore, async_mutex)
-/// has `core()` and `grant(n)`, which wraps n acquired permits in its RAII type. The result
+/// has `core()`, `try_take(n)` (its lock-free fast path) and `grant(n)`, which wraps n
+/// acquired permits in its RAII type. The result
 /// is that type, or std::expected of it and rt::stopped when `Stoppable`.
 /// Non-copyable and non-movable: its node may be linked.
 template <bool Stoppable, class Owner>
@@ -55,7 +56,7 @@ class [[nodiscard]] acquire_awaiter {
       node_.set_status(wait_status::stopped);
       return true;
     }
-    if (owner_.core().try_acquire(n_)) {
+    if (owner_.try_take(n_)) {
       node_.set_status(wait_status::granted);
       return true;
     }

@@ -1,8 +1,8 @@
 // SPDX-License-Identifier: Apache-2.0
 // The state machine behind async_semaphore and async_mutex (a mutex is a semaphore of one
 // permit): a FIFO of waiters under a spin_mutex, and an atomic word holding the free permits
-// and a "waiters queued" bit, so that an uncontended acquire and release are one CAS each
-// and never touch the lock. Driven by plain wakers (no executor): the awaiters of
+// and a "waiters queued" bit, so that an uncontended acquire (a CAS) and release (a fetch_add)
+// never touch the lock. Driven by plain wakers (no executor): the awaiters of
 // async_semaphore.hpp call it with the current task's waker, the model tests with a
 // thread_parker's. Not a public header.
 //
@@ -73,6 +73,16 @@ class semaphore_core {
       }
     }
     return false;
+  }
+
+  /// try_acquire for a semaphore that never holds more than `n` permits (a mutex: n = 1):
+  /// the only state it can take them from is "exactly n free, nobody waits", so one CAS
+  /// from that state decides, without a load first. Progress: wait-free.
+  [[nodiscard]] bool try_acquire_all(std::size_t n) noexcept {
+    std::size_t s = n << 1;
+    // ORDERING: (S1) acquire; see the table.
+    return state_.compare_exchange_strong(s, 0, std::memory_order_acquire,
+                                          std::memory_order_relaxed);
   }
 
   /// Takes `n` permits now (returns true, `w` granted and not queued) or queues `w` at the

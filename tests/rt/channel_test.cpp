@@ -248,6 +248,24 @@ TEST(Channel, AnAbortedSenderLeavesNoWaiterAndItsValueDies) {
   EXPECT_EQ(counted::alive, 0);
 }
 
+// A waiting send whose value a receive already moved into the ring (granted, not yet
+// resumed) is aborted: the value was sent and stays sent.
+TEST(Channel, AnAbortedSenderWhoseValueMovedInHasSentIt) {
+  auto [tx, rx] = rt::channel<int>(1);
+  auto sender_task = [&]() -> rt::task<> { static_cast<void>(co_await tx.send(2)); };
+  rt::block_on([&]() -> rt::task<> {
+    EXPECT_TRUE(tx.try_send(1));
+    rt::join_handle<void> h = rt::spawn(sender_task());
+    co_await settle();
+    EXPECT_EQ(rx.try_recv().value_or(-1), 1);  // moves 2 in and grants the sender
+    h.abort();
+    co_await settle();
+    EXPECT_TRUE(h.is_finished());
+    EXPECT_EQ(rx.try_recv().value_or(-1), 2);
+    EXPECT_EQ(tx.core().waiting_senders_approx(), 0U);
+  }());
+}
+
 TEST(Channel, AValueGrantedToAnAbortedReceiverGoesToTheNext) {
   auto [tx, rx] = rt::channel<int>(1);
   std::vector<char> got;

@@ -174,6 +174,25 @@ TEST(Oneshot, AbortingAWaitingReceiverDropsIt) {
   EXPECT_EQ(counted::alive.load(), 0);
 }
 
+// rx.recv(stop) borrows the receiver: aborting the waiting task leaves the receiver (owned
+// elsewhere) able to receive the value sent afterwards.
+TEST(Oneshot, AbortingAStoppableRecvLeavesTheReceiverUsable) {
+  auto [tx, rx] = rt::oneshot<int>();
+  std::stop_source stop;
+  auto receiver = [&]() -> rt::task<> { static_cast<void>(co_await rx.recv(stop.get_token())); };
+  const int v = rt::block_on([&]() -> rt::task<int> {
+    rt::join_handle<void> h = rt::spawn(receiver());
+    co_await settle();
+    h.abort();
+    co_await settle();
+    EXPECT_TRUE(h.is_finished());
+    EXPECT_FALSE(tx.is_closed()) << "the borrowed receiver is still alive";
+    EXPECT_TRUE(tx.send(4).has_value());
+    co_return (co_await std::move(rx)).value_or(-1);
+  }());
+  EXPECT_EQ(v, 4);
+}
+
 // A plain thread sends into a sequence of oneshots that a task awaits in turn.
 TEST(Oneshot, APlainThreadSendsIntoTasks) {
   constexpr int rounds = 2'000;

@@ -29,11 +29,17 @@
 // task (it holds the executor's thread).
 #pragma once
 
+#include "ferrite/rt/async_mutex.hpp"
+#include "ferrite/rt/async_semaphore.hpp"
 #include "ferrite/rt/block_on.hpp"
 #include "ferrite/rt/clock.hpp"
+#include "ferrite/rt/channel.hpp"
 #include "ferrite/rt/executor.hpp"
 #include "ferrite/rt/spawn_blocking.hpp"
 #include "ferrite/rt/frame_allocator.hpp"
+#include "ferrite/rt/notify.hpp"
+#include "ferrite/rt/oneshot.hpp"
+#include "ferrite/rt/sync_error.hpp"
 #include "ferrite/rt/task.hpp"
 #include "ferrite/rt/task_scope.hpp"
 #include "ferrite/rt/thread_pool.hpp"
@@ -41,3 +47,4 @@
 #include "ferrite/rt/waker.hpp"
 #include "ferrite/rt/when_all.hpp"
 #include "ferrite/rt/when_any.hpp"
+#include "ferrite/rt/watch.hpp"

@@ -238,6 +238,7 @@ void detail::yield_current(std::coroutine_handle<> self) noexcept {
   detail::task_header* const t = detail::current_task();
   FERRITE_ASSERT(t != nullptr, "rt::yield_now: not inside a task polled by an executor");
   t->leaf = self;
+  t->resume_check = nullptr;  // yielded: any wake resumes it
   // Running: marked notified, so the end of this poll requeues it at the back.
   if (t->kind == detail::executor_kind::local) {
     local_owner(t)->schedule_local(t);

@@ -5,6 +5,7 @@
 #include <gtest/gtest.h>
 
 #include <atomic>
+#include <chrono>
 #include <coroutine>
 #include <cstdint>
 #include <mutex>
@@ -467,4 +468,42 @@ TEST(ThreadPoolStress, DestroyingAPoolWithSuspendedTasksDestroysTheirFrames) {
     }
   }
   EXPECT_EQ(live_local::alive.load(), 0);
+}
+
+TEST(ThreadPool, AStaleWakeDoesNotEndAMutexOrChannelWait) {
+  // A task waits for a mutex (then a channel value) while a plain thread wakes it, over and
+  // over, with a waker it took earlier: it must resume only with the lock (the value).
+  struct waiter_task {
+    static rt::task<int> run(rt::async_mutex& mu, rt::receiver<int> r, std::atomic<bool>& done) {
+      const rt::waker stale = rt::current_waker();
+      std::thread noise([&stale, &done] {
+        while (!done.load()) stale.wake_by_ref();
+      });
+      int v = -1;
+      {
+        auto g = co_await mu.lock();   // resumed early, it would not hold the lock
+        auto got = co_await r.recv();  // resumed early, there would be no value
+        v = got.value_or(-2);
+      }
+      done.store(true);
+      noise.join();
+      co_return v;
+    }
+  };
+  rt::thread_pool pool(rt::pool_options{.workers = 2});
+  const int got = pool.block_on([](auto run) -> rt::task<int> {
+    rt::async_mutex m;
+    auto [tx, rx] = rt::channel<int>(1);
+    std::atomic<bool> done{false};
+    auto held = co_await m.lock();
+    rt::join_handle<int> waiter = rt::spawn(run(m, rx, done));
+    // The waits last a while, so the noise lands during them (the result does not depend on
+    // the timing: it is checked either way).
+    co_await rt::sleep_for(std::chrono::milliseconds(10));
+    held.unlock();  // the waiter takes the lock
+    co_await rt::sleep_for(std::chrono::milliseconds(10));
+    co_await tx.send(31);
+    co_return co_await waiter;
+  }(&waiter_task::run));
+  EXPECT_EQ(got, 31);
 }

@@ -385,7 +385,10 @@ inline bool coop_proceed() noexcept {
 
 /// Records `h` as the coroutine to resume when the current task (if any) is next polled.
 inline void set_leaf(std::coroutine_handle<> h) noexcept {
-  if (task_header* const t = current_task()) t->leaf = h;
+  if (task_header* const t = current_task()) {
+    t->leaf = h;
+    t->resume_check = nullptr;  // a check left by an awaitable that did not suspend is stale
+  }
 }
 
 /// For an awaitable suspending the current task in `h`: records `h` as the coroutine to

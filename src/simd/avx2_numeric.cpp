@@ -1,0 +1,270 @@
+// SPDX-License-Identifier: Apache-2.0
+// The avx2 target's arithmetic and copy. Reductions: eight accumulator vectors (eight
+// independent FMA or add chains cover the latency of four cycles at two per cycle); the last
+// partial vector is an AVX masked load (vmaskmov: element granularity, masked elements are
+// not read and do not fault). Copy: overlapping moves from both ends up to 256 bytes, a loop
+// of four aligned stores above, non-temporal stores from non_temporal_threshold(). Compiled
+// with -mavx2 -mfma -mbmi -mbmi2; follows kernels.hpp's rule (no inline functions from
+// standard headers).
+#include "intrinsics.hpp"
+#include "kernels.hpp"
+
+namespace ferrite::simd::detail::avx2 {
+
+namespace {
+
+/// Copies from this size may use non-temporal stores (non_temporal_threshold() is never
+/// below it), so smaller copies do not call it.
+constexpr std::size_t non_temporal_floor = std::size_t{1} << 20U;
+
+/// The mask of elements [0, n) of a vector of 32-bit (or, from `wide`, 64-bit) elements.
+__m256i first_elements(std::size_t n) noexcept {
+  return _mm256_cmpgt_epi32(_mm256_set1_epi32(static_cast<int>(n)),
+                            _mm256_setr_epi32(0, 1, 2, 3, 4, 5, 6, 7));
+}
+__m256i first_wide_elements(std::size_t n) noexcept {
+  return _mm256_cmpgt_epi64(_mm256_set1_epi64x(static_cast<long long>(n)),
+                            _mm256_setr_epi64x(0, 1, 2, 3));
+}
+
+// ---- one lane type's operations, so each kernel is written once ---------------------------
+
+struct f32 {
+  using value = float;
+  using vector = __m256;
+  static constexpr std::size_t lanes = 8;
+  static vector zero() noexcept { return _mm256_setzero_ps(); }
+  static vector splat(value a) noexcept { return _mm256_set1_ps(a); }
+  static __m256i first(std::size_t n) noexcept { return first_elements(n); }
+  // SAFETY (loads, stores): the callers pass `lanes` valid elements, or the masked lanes'.
+  static vector load(const value* p) noexcept { return _mm256_loadu_ps(p); }
+  static vector load(__m256i m, const value* p) noexcept { return _mm256_maskload_ps(p, m); }
+  static void store(value* p, vector v) noexcept { _mm256_storeu_ps(p, v); }
+  static void store(value* p, __m256i m, vector v) noexcept { _mm256_maskstore_ps(p, m, v); }
+  static vector fma(vector a, vector b, vector c) noexcept { return _mm256_fmadd_ps(a, b, c); }
+  static vector add(vector a, vector b) noexcept { return _mm256_add_ps(a, b); }
+  static value reduce(vector v) noexcept {
+    __m128 s = _mm_add_ps(_mm256_castps256_ps128(v), _mm256_extractf128_ps(v, 1));
+    s = _mm_add_ps(s, _mm_movehl_ps(s, s));
+    s = _mm_add_ss(s, _mm_movehdup_ps(s));
+    return _mm_cvtss_f32(s);
+  }
+};
+
+struct f64 {
+  using value = double;
+  using vector = __m256d;
+  static constexpr std::size_t lanes = 4;
+  static vector zero() noexcept { return _mm256_setzero_pd(); }
+  static vector splat(value a) noexcept { return _mm256_set1_pd(a); }
+  static __m256i first(std::size_t n) noexcept { return first_wide_elements(n); }
+  static vector load(const value* p) noexcept { return _mm256_loadu_pd(p); }
+  static vector load(__m256i m, const value* p) noexcept { return _mm256_maskload_pd(p, m); }
+  static void store(value* p, vector v) noexcept { _mm256_storeu_pd(p, v); }
+  static void store(value* p, __m256i m, vector v) noexcept { _mm256_maskstore_pd(p, m, v); }
+  static vector fma(vector a, vector b, vector c) noexcept { return _mm256_fmadd_pd(a, b, c); }
+  static vector add(vector a, vector b) noexcept { return _mm256_add_pd(a, b); }
+  static value reduce(vector v) noexcept {
+    const __m128d s = _mm_add_pd(_mm256_castpd256_pd128(v), _mm256_extractf128_pd(v, 1));
+    return _mm_cvtsd_f64(_mm_add_sd(s, _mm_unpackhi_pd(s, s)));
+  }
+};
+
+/// Eight accumulators, summed pairwise (depth 3), then across lanes (depth log2 lanes).
+template <class L>
+struct accumulators {
+  typename L::vector v[8] = {L::zero(), L::zero(), L::zero(), L::zero(),
+                             L::zero(), L::zero(), L::zero(), L::zero()};
+
+  typename L::value total() const noexcept {
+    return L::reduce(L::add(L::add(L::add(v[0], v[1]), L::add(v[2], v[3])),
+                            L::add(L::add(v[4], v[5]), L::add(v[6], v[7]))));
+  }
+};
+
+template <class L>
+typename L::value dot(const typename L::value* a, const typename L::value* b,
+                      std::size_t n) noexcept {
+  constexpr std::size_t w = L::lanes;
+  accumulators<L> acc;
+  std::size_t i = 0;
+  for (; i + 8 * w <= n; i += 8 * w) {
+    for (std::size_t k = 0; k < 8; ++k) {
+      acc.v[k] = L::fma(L::load(a + i + k * w), L::load(b + i + k * w), acc.v[k]);
+    }
+  }
+  for (std::size_t k = 0; i + w <= n; i += w, ++k) {  // k < 7
+    acc.v[k] = L::fma(L::load(a + i), L::load(b + i), acc.v[k]);
+  }
+  if (i < n) {
+    const __m256i m = L::first(n - i);
+    acc.v[7] = L::fma(L::load(m, a + i), L::load(m, b + i), acc.v[7]);
+  }
+  return acc.total();
+}
+
+template <class L>
+typename L::value sum(const typename L::value* x, std::size_t n) noexcept {
+  constexpr std::size_t w = L::lanes;
+  accumulators<L> acc;
+  std::size_t i = 0;
+  for (; i + 8 * w <= n; i += 8 * w) {
+    for (std::size_t k = 0; k < 8; ++k) acc.v[k] = L::add(L::load(x + i + k * w), acc.v[k]);
+  }
+  for (std::size_t k = 0; i + w <= n; i += w, ++k) acc.v[k] = L::add(L::load(x + i), acc.v[k]);
+  if (i < n) acc.v[7] = L::add(L::load(L::first(n - i), x + i), acc.v[7]);
+  return acc.total();
+}
+
+template <class L>
+void axpy(typename L::value a, const typename L::value* x, typename L::value* y,
+          std::size_t n) noexcept {
+  constexpr std::size_t w = L::lanes;
+  const typename L::vector va = L::splat(a);
+  std::size_t i = 0;
+  for (; i + 4 * w <= n; i += 4 * w) {
+    const typename L::vector y0 = L::fma(va, L::load(x + i), L::load(y + i));
+    const typename L::vector y1 = L::fma(va, L::load(x + i + w), L::load(y + i + w));
+    const typename L::vector y2 = L::fma(va, L::load(x + i + 2 * w), L::load(y + i + 2 * w));
+    const typename L::vector y3 = L::fma(va, L::load(x + i + 3 * w), L::load(y + i + 3 * w));
+    L::store(y + i, y0);
+    L::store(y + i + w, y1);
+    L::store(y + i + 2 * w, y2);
+    L::store(y + i + 3 * w, y3);
+  }
+  for (; i + w <= n; i += w) L::store(y + i, L::fma(va, L::load(x + i), L::load(y + i)));
+  if (i < n) {
+    const __m256i m = L::first(n - i);
+    L::store(y + i, m, L::fma(va, L::load(m, x + i), L::load(m, y + i)));
+  }
+}
+
+// ---- copy ----------------------------------------------------------------------------------
+
+constexpr std::size_t width = 32;
+
+__m256i load(const unsigned char* p) noexcept {
+  // SAFETY: the caller passes 32 readable bytes at p.
+  return _mm256_loadu_si256(reinterpret_cast<const __m256i*>(p));
+}
+
+void store(unsigned char* p, __m256i v) noexcept {
+  // SAFETY: the caller passes 32 writable bytes at p.
+  _mm256_storeu_si256(reinterpret_cast<__m256i*>(p), v);
+}
+
+/// Copies [0, n) for n < 32 with two overlapping moves of the largest power of two <= n.
+void copy_small(unsigned char* d, const unsigned char* s, std::size_t n) noexcept {
+  // SAFETY (every move): each pair covers [0, k) and [n - k, n) with k <= n, in bounds.
+  if (n >= 16) {
+    const __m128i a = _mm_loadu_si128(reinterpret_cast<const __m128i*>(s));
+    const __m128i b = _mm_loadu_si128(reinterpret_cast<const __m128i*>(s + n - 16));
+    _mm_storeu_si128(reinterpret_cast<__m128i*>(d), a);
+    _mm_storeu_si128(reinterpret_cast<__m128i*>(d + n - 16), b);
+  } else if (n >= 8) {
+    std::uint64_t a = 0;
+    std::uint64_t b = 0;
+    __builtin_memcpy(&a, s, 8);
+    __builtin_memcpy(&b, s + n - 8, 8);
+    __builtin_memcpy(d, &a, 8);
+    __builtin_memcpy(d + n - 8, &b, 8);
+  } else if (n >= 4) {
+    std::uint32_t a = 0;
+    std::uint32_t b = 0;
+    __builtin_memcpy(&a, s, 4);
+    __builtin_memcpy(&b, s + n - 4, 4);
+    __builtin_memcpy(d, &a, 4);
+    __builtin_memcpy(d + n - 4, &b, 4);
+  } else if (n >= 2) {
+    std::uint16_t a = 0;
+    std::uint16_t b = 0;
+    __builtin_memcpy(&a, s, 2);
+    __builtin_memcpy(&b, s + n - 2, 2);
+    __builtin_memcpy(d, &a, 2);
+    __builtin_memcpy(d + n - 2, &b, 2);
+  } else if (n == 1) {
+    *d = *s;
+  }
+}
+
+/// Copies [0, n) for 32 <= n <= 256: vectors from the front and the back, overlapping in
+/// the middle; all loads before the stores.
+void copy_medium(unsigned char* d, const unsigned char* s, std::size_t n) noexcept {
+  if (n <= 2 * width) {
+    const __m256i a = load(s);
+    const __m256i b = load(s + n - width);
+    store(d, a);
+    store(d + n - width, b);
+    return;
+  }
+  const std::size_t k_max = n <= 4 * width ? 2 : 4;
+  __m256i front[4];
+  __m256i back[4];
+  for (std::size_t k = 0; k < k_max; ++k) {
+    front[k] = load(s + k * width);
+    back[k] = load(s + n - (k_max - k) * width);
+  }
+  for (std::size_t k = 0; k < k_max; ++k) {
+    store(d + k * width, front[k]);
+    store(d + n - (k_max - k) * width, back[k]);
+  }
+}
+
+/// Copies [0, n) for n > 256: the first vector unaligned, 128-byte steps to aligned
+/// destinations (regular or non-temporal stores), the last 128 bytes unaligned.
+template <bool NonTemporal>
+void copy_large(unsigned char* d, const unsigned char* s, std::size_t n) noexcept {
+  __m256i back[4];
+  for (std::size_t k = 0; k < 4; ++k) back[k] = load(s + n - (4 - k) * width);
+  store(d, load(s));
+  // SAFETY: the address is used only for its low bits.
+  std::size_t i = width - (reinterpret_cast<std::uintptr_t>(d) & (width - 1));
+  const std::size_t end = n - 4 * width;
+  for (; i < end; i += 4 * width) {  // writes below i + 128 <= end + 127 < n
+    const __m256i v0 = load(s + i);
+    const __m256i v1 = load(s + i + width);
+    const __m256i v2 = load(s + i + 2 * width);
+    const __m256i v3 = load(s + i + 3 * width);
+    // SAFETY: d + i is 32-byte aligned (i starts at the boundary, steps by 128), in bounds.
+    auto* out = reinterpret_cast<__m256i*>(d + i);
+    if constexpr (NonTemporal) {
+      _mm256_stream_si256(out, v0);
+      _mm256_stream_si256(out + 1, v1);
+      _mm256_stream_si256(out + 2, v2);
+      _mm256_stream_si256(out + 3, v3);
+    } else {
+      _mm256_store_si256(out, v0);
+      _mm256_store_si256(out + 1, v1);
+      _mm256_store_si256(out + 2, v2);
+      _mm256_store_si256(out + 3, v3);
+    }
+  }
+  // Non-temporal stores are weakly ordered: the fence orders them before later stores, as
+  // an ordinary copy's would be.
+  if constexpr (NonTemporal) _mm_sfence();
+  for (std::size_t k = 0; k < 4; ++k) store(d + n - (4 - k) * width, back[k]);
+}
+
+}  // namespace
+
+float dot_f32(const float* a, const float* b, std::size_t n) noexcept { return dot<f32>(a, b, n); }
+double dot_f64(const double* a, const double* b, std::size_t n) noexcept {
+  return dot<f64>(a, b, n);
+}
+float sum_f32(const float* x, std::size_t n) noexcept { return sum<f32>(x, n); }
+double sum_f64(const double* x, std::size_t n) noexcept { return sum<f64>(x, n); }
+void axpy_f32(float a, const float* x, float* y, std::size_t n) noexcept { axpy<f32>(a, x, y, n); }
+void axpy_f64(double a, const double* x, double* y, std::size_t n) noexcept {
+  axpy<f64>(a, x, y, n);
+}
+
+void copy(void* dst, const void* src, std::size_t n) noexcept {
+  auto* d = static_cast<unsigned char*>(dst);
+  const auto* s = static_cast<const unsigned char*>(src);
+  if (n < width) return copy_small(d, s, n);
+  if (n <= 8 * width) return copy_medium(d, s, n);
+  if (n >= non_temporal_floor && n >= non_temporal_threshold()) return copy_large<true>(d, s, n);
+  copy_large<false>(d, s, n);
+}
+
+}  // namespace ferrite::simd::detail::avx2

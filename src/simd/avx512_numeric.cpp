@@ -1,0 +1,259 @@
+// SPDX-License-Identifier: Apache-2.0
+// The avx512 target's arithmetic and copy. Reductions: eight accumulator vectors, so that
+// eight independent FMA (or add) chains cover the instruction's latency of four cycles at
+// two per cycle; for long inputs a masked first step brings `a` to a 64-byte boundary (an
+// unaligned 64-byte load splits a cache line and costs a second load-port cycle); the last
+// partial vector is a masked load. Copy: one or two masked or overlapping vectors up to
+// 512 bytes, a loop of four aligned stores above, non-temporal stores from
+// non_temporal_threshold(). Compiled with -mavx512f -mavx512bw -mavx512vl -mavx512dq -mfma
+// -mbmi2; follows kernels.hpp's rule (no inline functions from standard headers).
+#include "intrinsics.hpp"
+#include "kernels.hpp"
+
+namespace ferrite::simd::detail::avx512 {
+
+namespace {
+
+/// The length from which the reductions spend a masked step to align their first input.
+constexpr std::size_t align_minimum = 256;
+
+/// Copies from this size may use non-temporal stores (non_temporal_threshold() is never
+/// below it), so smaller copies do not call it.
+constexpr std::size_t non_temporal_floor = std::size_t{1} << 20U;
+
+std::size_t misalignment(const void* p) noexcept {
+  // SAFETY: the address is used only for its low bits.
+  return reinterpret_cast<std::uintptr_t>(p) & 63U;
+}
+
+// ---- one lane type's operations, so each kernel is written once ---------------------------
+
+struct f32 {
+  using value = float;
+  using vector = __m512;
+  using mask = __mmask16;
+  static constexpr std::size_t lanes = 16;
+  static vector zero() noexcept { return _mm512_setzero_ps(); }
+  static vector splat(value a) noexcept { return _mm512_set1_ps(a); }
+  static mask first(std::size_t n) noexcept {
+    return static_cast<mask>(_bzhi_u32(0xffffU, static_cast<unsigned>(n)));
+  }
+  // SAFETY (loads, stores): the callers pass `lanes` valid elements, or the masked lanes'.
+  static vector load(const value* p) noexcept { return _mm512_loadu_ps(p); }
+  static vector load(mask m, const value* p) noexcept { return _mm512_maskz_loadu_ps(m, p); }
+  static void store(value* p, vector v) noexcept { _mm512_storeu_ps(p, v); }
+  static void store(value* p, mask m, vector v) noexcept { _mm512_mask_storeu_ps(p, m, v); }
+  static vector fma(vector a, vector b, vector c) noexcept { return _mm512_fmadd_ps(a, b, c); }
+  static vector add(vector a, vector b) noexcept { return _mm512_add_ps(a, b); }
+  static value reduce(vector v) noexcept { return _mm512_reduce_add_ps(v); }
+};
+
+struct f64 {
+  using value = double;
+  using vector = __m512d;
+  using mask = __mmask8;
+  static constexpr std::size_t lanes = 8;
+  static vector zero() noexcept { return _mm512_setzero_pd(); }
+  static vector splat(value a) noexcept { return _mm512_set1_pd(a); }
+  static mask first(std::size_t n) noexcept {
+    return static_cast<mask>(_bzhi_u32(0xffU, static_cast<unsigned>(n)));
+  }
+  static vector load(const value* p) noexcept { return _mm512_loadu_pd(p); }
+  static vector load(mask m, const value* p) noexcept { return _mm512_maskz_loadu_pd(m, p); }
+  static void store(value* p, vector v) noexcept { _mm512_storeu_pd(p, v); }
+  static void store(value* p, mask m, vector v) noexcept { _mm512_mask_storeu_pd(p, m, v); }
+  static vector fma(vector a, vector b, vector c) noexcept { return _mm512_fmadd_pd(a, b, c); }
+  static vector add(vector a, vector b) noexcept { return _mm512_add_pd(a, b); }
+  static value reduce(vector v) noexcept { return _mm512_reduce_add_pd(v); }
+};
+
+/// Eight accumulators, summed pairwise (depth 3), then across lanes (depth log2 lanes).
+template <class L>
+struct accumulators {
+  typename L::vector v[8] = {L::zero(), L::zero(), L::zero(), L::zero(),
+                             L::zero(), L::zero(), L::zero(), L::zero()};
+
+  typename L::value total() const noexcept {
+    return L::reduce(L::add(L::add(L::add(v[0], v[1]), L::add(v[2], v[3])),
+                            L::add(L::add(v[4], v[5]), L::add(v[6], v[7]))));
+  }
+};
+
+/// The elements before `a`'s next 64-byte boundary, when worth a masked step: 0..lanes - 1.
+template <class L>
+std::size_t head_length(const typename L::value* a, std::size_t n) noexcept {
+  const std::size_t off = misalignment(a);
+  if (n < align_minimum || off % sizeof(typename L::value) != 0 || off == 0) return 0;
+  return (64 - off) / sizeof(typename L::value);
+}
+
+template <class L>
+typename L::value dot(const typename L::value* a, const typename L::value* b,
+                      std::size_t n) noexcept {
+  constexpr std::size_t w = L::lanes;
+  accumulators<L> acc;
+  std::size_t i = head_length<L>(a, n);
+  if (i != 0) acc.v[7] = L::fma(L::load(L::first(i), a), L::load(L::first(i), b), acc.v[7]);
+  for (; i + 8 * w <= n; i += 8 * w) {
+    for (std::size_t k = 0; k < 8; ++k) {
+      acc.v[k] = L::fma(L::load(a + i + k * w), L::load(b + i + k * w), acc.v[k]);
+    }
+  }
+  for (std::size_t k = 0; i + w <= n; i += w, ++k) {  // k < 7
+    acc.v[k] = L::fma(L::load(a + i), L::load(b + i), acc.v[k]);
+  }
+  if (i < n) {
+    const typename L::mask m = L::first(n - i);
+    acc.v[7] = L::fma(L::load(m, a + i), L::load(m, b + i), acc.v[7]);
+  }
+  return acc.total();
+}
+
+template <class L>
+typename L::value sum(const typename L::value* x, std::size_t n) noexcept {
+  constexpr std::size_t w = L::lanes;
+  accumulators<L> acc;
+  std::size_t i = head_length<L>(x, n);
+  if (i != 0) acc.v[7] = L::add(L::load(L::first(i), x), acc.v[7]);
+  for (; i + 8 * w <= n; i += 8 * w) {
+    for (std::size_t k = 0; k < 8; ++k) acc.v[k] = L::add(L::load(x + i + k * w), acc.v[k]);
+  }
+  for (std::size_t k = 0; i + w <= n; i += w, ++k) acc.v[k] = L::add(L::load(x + i), acc.v[k]);
+  if (i < n) acc.v[7] = L::add(L::load(L::first(n - i), x + i), acc.v[7]);
+  return acc.total();
+}
+
+template <class L>
+void axpy(typename L::value a, const typename L::value* x, typename L::value* y,
+          std::size_t n) noexcept {
+  constexpr std::size_t w = L::lanes;
+  const typename L::vector va = L::splat(a);
+  std::size_t i = 0;
+  for (; i + 4 * w <= n; i += 4 * w) {
+    const typename L::vector y0 = L::fma(va, L::load(x + i), L::load(y + i));
+    const typename L::vector y1 = L::fma(va, L::load(x + i + w), L::load(y + i + w));
+    const typename L::vector y2 = L::fma(va, L::load(x + i + 2 * w), L::load(y + i + 2 * w));
+    const typename L::vector y3 = L::fma(va, L::load(x + i + 3 * w), L::load(y + i + 3 * w));
+    L::store(y + i, y0);
+    L::store(y + i + w, y1);
+    L::store(y + i + 2 * w, y2);
+    L::store(y + i + 3 * w, y3);
+  }
+  for (; i + w <= n; i += w) L::store(y + i, L::fma(va, L::load(x + i), L::load(y + i)));
+  if (i < n) {
+    const typename L::mask m = L::first(n - i);
+    L::store(y + i, m, L::fma(va, L::load(m, x + i), L::load(m, y + i)));
+  }
+}
+
+// ---- copy ----------------------------------------------------------------------------------
+
+constexpr std::size_t width = 64;
+
+__m512i load(const unsigned char* p) noexcept {
+  // SAFETY: the caller passes 64 readable bytes at p.
+  return _mm512_loadu_si512(p);
+}
+
+void store(unsigned char* p, __m512i v) noexcept {
+  // SAFETY: the caller passes 64 writable bytes at p.
+  _mm512_storeu_si512(p, v);
+}
+
+/// Copies [0, n) for 64 < n <= 512: vectors from the front and the back, overlapping in the
+/// middle; all loads before the stores.
+void copy_medium(unsigned char* d, const unsigned char* s, std::size_t n) noexcept {
+  if (n <= 2 * width) {
+    const __m512i a = load(s);
+    const __m512i b = load(s + n - width);
+    store(d, a);
+    store(d + n - width, b);
+    return;
+  }
+  if (n <= 4 * width) {
+    const __m512i a = load(s);
+    const __m512i b = load(s + width);
+    const __m512i c = load(s + n - 2 * width);
+    const __m512i e = load(s + n - width);
+    store(d, a);
+    store(d + width, b);
+    store(d + n - 2 * width, c);
+    store(d + n - width, e);
+    return;
+  }
+  __m512i front[4];
+  __m512i back[4];
+  for (std::size_t k = 0; k < 4; ++k) {
+    front[k] = load(s + k * width);
+    back[k] = load(s + n - (4 - k) * width);
+  }
+  for (std::size_t k = 0; k < 4; ++k) {
+    store(d + k * width, front[k]);
+    store(d + n - (4 - k) * width, back[k]);
+  }
+}
+
+/// Copies [0, n) for n > 512: the first vector unaligned, 256-byte steps to aligned
+/// destinations (regular or non-temporal stores), the last 256 bytes unaligned.
+template <bool NonTemporal>
+void copy_large(unsigned char* d, const unsigned char* s, std::size_t n) noexcept {
+  __m512i back[4];
+  for (std::size_t k = 0; k < 4; ++k) back[k] = load(s + n - (4 - k) * width);
+  store(d, load(s));
+  // SAFETY: the address is used only for its low bits.
+  std::size_t i = width - (reinterpret_cast<std::uintptr_t>(d) & (width - 1));
+  const std::size_t end = n - 4 * width;
+  for (; i < end; i += 4 * width) {  // writes below i + 256 <= end + 255 < n
+    const __m512i v0 = load(s + i);
+    const __m512i v1 = load(s + i + width);
+    const __m512i v2 = load(s + i + 2 * width);
+    const __m512i v3 = load(s + i + 3 * width);
+    if constexpr (NonTemporal) {
+      // SAFETY: d + i is 64-byte aligned (i starts at the boundary, steps by 256).
+      _mm512_stream_si512(reinterpret_cast<__m512i*>(d + i), v0);
+      _mm512_stream_si512(reinterpret_cast<__m512i*>(d + i + width), v1);
+      _mm512_stream_si512(reinterpret_cast<__m512i*>(d + i + 2 * width), v2);
+      _mm512_stream_si512(reinterpret_cast<__m512i*>(d + i + 3 * width), v3);
+    } else {
+      // SAFETY: as above, aligned and inside [d, d + n).
+      _mm512_store_si512(d + i, v0);
+      _mm512_store_si512(d + i + width, v1);
+      _mm512_store_si512(d + i + 2 * width, v2);
+      _mm512_store_si512(d + i + 3 * width, v3);
+    }
+  }
+  // Non-temporal stores are weakly ordered: the fence orders them before later stores, as
+  // an ordinary copy's would be.
+  if constexpr (NonTemporal) _mm_sfence();
+  for (std::size_t k = 0; k < 4; ++k) store(d + n - (4 - k) * width, back[k]);
+}
+
+}  // namespace
+
+float dot_f32(const float* a, const float* b, std::size_t n) noexcept { return dot<f32>(a, b, n); }
+double dot_f64(const double* a, const double* b, std::size_t n) noexcept {
+  return dot<f64>(a, b, n);
+}
+float sum_f32(const float* x, std::size_t n) noexcept { return sum<f32>(x, n); }
+double sum_f64(const double* x, std::size_t n) noexcept { return sum<f64>(x, n); }
+void axpy_f32(float a, const float* x, float* y, std::size_t n) noexcept { axpy<f32>(a, x, y, n); }
+void axpy_f64(double a, const double* x, double* y, std::size_t n) noexcept {
+  axpy<f64>(a, x, y, n);
+}
+
+void copy(void* dst, const void* src, std::size_t n) noexcept {
+  auto* d = static_cast<unsigned char*>(dst);
+  const auto* s = static_cast<const unsigned char*>(src);
+  if (n == 0) return;
+  if (n <= width) {
+    const __mmask64 m = _bzhi_u64(~0ULL, n);
+    // SAFETY: masked load and store: only bytes [0, n) are touched.
+    _mm512_mask_storeu_epi8(d, m, _mm512_maskz_loadu_epi8(m, s));
+    return;
+  }
+  if (n <= 8 * width) return copy_medium(d, s, n);
+  if (n >= non_temporal_floor && n >= non_temporal_threshold()) return copy_large<true>(d, s, n);
+  copy_large<false>(d, s, n);
+}
+
+}  // namespace ferrite::simd::detail::avx512

@@ -1,11 +1,11 @@
 // SPDX-License-Identifier: Apache-2.0
 // The avx2 target's arithmetic and copy. Reductions: eight accumulator vectors (eight
-// independent FMA or add chains cover the latency of four cycles at two per cycle); the last
-// partial vector is an AVX masked load (vmaskmov: element granularity, masked elements are
-// not read and do not fault). Copy: overlapping moves from both ends up to 256 bytes, a loop
-// of four aligned stores above, non-temporal stores from non_temporal_threshold(). Compiled
-// with -mavx2 -mfma -mbmi -mbmi2; follows kernels.hpp's rule (no inline functions from
-// standard headers).
+// independent FMA or add chains cover the latency of four cycles at two per cycle); the
+// elements after the last full step of eight vectors take one AVX masked load (vmaskmov:
+// element granularity, masked elements are not read and do not fault) per accumulator. Copy:
+// overlapping moves from both ends up to 256 bytes, a loop of four aligned stores above,
+// non-temporal stores from non_temporal_threshold(). Compiled with -mavx2 -mfma -mbmi -mbmi2;
+// follows kernels.hpp's rule (no inline functions from standard headers).
 #include "intrinsics.hpp"
 #include "kernels.hpp"
 
@@ -70,55 +70,94 @@ struct f64 {
   }
 };
 
-/// Eight accumulators, summed pairwise (depth 3), then across lanes (depth log2 lanes).
+/// Eight accumulators (named, not an array: GCC keeps an array of them in memory across the
+/// loops), summed pairwise (depth 3), then across lanes (depth log2 lanes).
 template <class L>
 struct accumulators {
-  typename L::vector v[8] = {L::zero(), L::zero(), L::zero(), L::zero(),
-                             L::zero(), L::zero(), L::zero(), L::zero()};
+  using vector = typename L::vector;
+  vector v0 = L::zero(), v1 = L::zero(), v2 = L::zero(), v3 = L::zero();
+  vector v4 = L::zero(), v5 = L::zero(), v6 = L::zero(), v7 = L::zero();
 
   typename L::value total() const noexcept {
-    return L::reduce(L::add(L::add(L::add(v[0], v[1]), L::add(v[2], v[3])),
-                            L::add(L::add(v[4], v[5]), L::add(v[6], v[7]))));
+    return L::reduce(
+        L::add(L::add(L::add(v0, v1), L::add(v2, v3)), L::add(L::add(v4, v5), L::add(v6, v7))));
   }
 };
 
+// Inlined into each exported kernel (one instance each): no jump between the two.
 template <class L>
-typename L::value dot(const typename L::value* a, const typename L::value* b,
-                      std::size_t n) noexcept {
+[[gnu::always_inline]] inline typename L::value dot(const typename L::value* a,
+                                                    const typename L::value* b,
+                                                    std::size_t n) noexcept {
   constexpr std::size_t w = L::lanes;
   accumulators<L> acc;
   std::size_t i = 0;
   for (; i + 8 * w <= n; i += 8 * w) {
-    for (std::size_t k = 0; k < 8; ++k) {
-      acc.v[k] = L::fma(L::load(a + i + k * w), L::load(b + i + k * w), acc.v[k]);
-    }
+    acc.v0 = L::fma(L::load(a + i), L::load(b + i), acc.v0);
+    acc.v1 = L::fma(L::load(a + i + w), L::load(b + i + w), acc.v1);
+    acc.v2 = L::fma(L::load(a + i + 2 * w), L::load(b + i + 2 * w), acc.v2);
+    acc.v3 = L::fma(L::load(a + i + 3 * w), L::load(b + i + 3 * w), acc.v3);
+    acc.v4 = L::fma(L::load(a + i + 4 * w), L::load(b + i + 4 * w), acc.v4);
+    acc.v5 = L::fma(L::load(a + i + 5 * w), L::load(b + i + 5 * w), acc.v5);
+    acc.v6 = L::fma(L::load(a + i + 6 * w), L::load(b + i + 6 * w), acc.v6);
+    acc.v7 = L::fma(L::load(a + i + 7 * w), L::load(b + i + 7 * w), acc.v7);
   }
-  for (std::size_t k = 0; i + w <= n; i += w, ++k) {  // k < 7
-    acc.v[k] = L::fma(L::load(a + i), L::load(b + i), acc.v[k]);
-  }
+  // The last n - i < 8 w elements: one masked step per accumulator, all eight (an empty mask
+  // reads nothing; branching per step would cost more than the masked loads).
   if (i < n) {
-    const __m256i m = L::first(n - i);
-    acc.v[7] = L::fma(L::load(m, a + i), L::load(m, b + i), acc.v[7]);
+    const auto step = [&](typename L::vector& v, std::size_t k) noexcept {
+      const std::size_t at = i + k * w < n ? i + k * w : n;
+      const auto m = L::first(n - at);
+      v = L::fma(L::load(m, a + at), L::load(m, b + at), v);
+    };
+    step(acc.v0, 0);
+    step(acc.v1, 1);
+    step(acc.v2, 2);
+    step(acc.v3, 3);
+    step(acc.v4, 4);
+    step(acc.v5, 5);
+    step(acc.v6, 6);
+    step(acc.v7, 7);
   }
   return acc.total();
 }
 
 template <class L>
-typename L::value sum(const typename L::value* x, std::size_t n) noexcept {
+[[gnu::always_inline]] inline typename L::value sum(const typename L::value* x,
+                                                    std::size_t n) noexcept {
   constexpr std::size_t w = L::lanes;
   accumulators<L> acc;
   std::size_t i = 0;
   for (; i + 8 * w <= n; i += 8 * w) {
-    for (std::size_t k = 0; k < 8; ++k) acc.v[k] = L::add(L::load(x + i + k * w), acc.v[k]);
+    acc.v0 = L::add(L::load(x + i), acc.v0);
+    acc.v1 = L::add(L::load(x + i + w), acc.v1);
+    acc.v2 = L::add(L::load(x + i + 2 * w), acc.v2);
+    acc.v3 = L::add(L::load(x + i + 3 * w), acc.v3);
+    acc.v4 = L::add(L::load(x + i + 4 * w), acc.v4);
+    acc.v5 = L::add(L::load(x + i + 5 * w), acc.v5);
+    acc.v6 = L::add(L::load(x + i + 6 * w), acc.v6);
+    acc.v7 = L::add(L::load(x + i + 7 * w), acc.v7);
   }
-  for (std::size_t k = 0; i + w <= n; i += w, ++k) acc.v[k] = L::add(L::load(x + i), acc.v[k]);
-  if (i < n) acc.v[7] = L::add(L::load(L::first(n - i), x + i), acc.v[7]);
+  if (i < n) {  // as in dot
+    const auto step = [&](typename L::vector& v, std::size_t k) noexcept {
+      const std::size_t at = i + k * w < n ? i + k * w : n;
+      v = L::add(L::load(L::first(n - at), x + at), v);
+    };
+    step(acc.v0, 0);
+    step(acc.v1, 1);
+    step(acc.v2, 2);
+    step(acc.v3, 3);
+    step(acc.v4, 4);
+    step(acc.v5, 5);
+    step(acc.v6, 6);
+    step(acc.v7, 7);
+  }
   return acc.total();
 }
 
 template <class L>
-void axpy(typename L::value a, const typename L::value* x, typename L::value* y,
-          std::size_t n) noexcept {
+[[gnu::always_inline]] inline void axpy(typename L::value a, const typename L::value* x,
+                                        typename L::value* y, std::size_t n) noexcept {
   constexpr std::size_t w = L::lanes;
   const typename L::vector va = L::splat(a);
   std::size_t i = 0;

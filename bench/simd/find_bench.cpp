@@ -10,6 +10,7 @@
 #include <cstring>
 #include <string>
 #include <string_view>
+#include <vector>
 
 #include "ferrite/simd/find.hpp"
 #include "peers.hpp"
@@ -198,6 +199,27 @@ void BM_find_crlf_resp(benchmark::State& state, impl which) {
   state.counters["lines/s"] =
       benchmark::Counter(static_cast<double>(lines), benchmark::Counter::kIsRate);
 }
+/// The same traffic split by find_all_crlf: the line ends of up to 1024 lines per call.
+void BM_find_all_crlf_resp(benchmark::State& state) {
+  const std::string_view t = resp_traffic();
+  std::vector<std::size_t> ends(1024);
+  std::size_t lines = 0;
+  for (auto _ : state) {
+    std::size_t at = 0;
+    for (;;) {
+      const std::size_t got = simd::find_all_crlf(t.substr(at), ends);
+      lines += got;
+      if (got < ends.size()) break;
+      at += ends.back() + 2;
+    }
+    benchmark::DoNotOptimize(ends.data());
+  }
+  simd_bench::set_bytes(state, t.size());
+  state.counters["lines/s"] =
+      benchmark::Counter(static_cast<double>(lines), benchmark::Counter::kIsRate);
+}
+BENCHMARK(BM_find_all_crlf_resp)->Name("BM_find_crlf_resp/ferrite_find_all_crlf");
+
 BENCHMARK_CAPTURE(BM_find_crlf_resp, ferrite, impl::ferrite);
 BENCHMARK_CAPTURE(BM_find_crlf_resp, ferrite_avx2, impl::ferrite_avx2);
 BENCHMARK_CAPTURE(BM_find_crlf_resp, ferrite_scalar, impl::ferrite_scalar);

@@ -197,6 +197,27 @@ std::size_t find_crlf(const unsigned char* p, std::size_t n) noexcept {
   if (const std::size_t r = scan.step(load(p), 0); r != not_found) return r;
   std::size_t i = to_boundary(p);          // matches starting below i - 1 are ruled out
   scan.carry = (scan.cr >> (i - 1)) & 1U;  // is p[i - 1] a '\r'?
+  // Four aligned vectors per step, screened for any '\r' first (the minimum of the bytes'
+  // xors with '\r' is zero where one is); the masks are computed only where there is one.
+  const __m256i cr_byte = splat('\r');
+  for (; i + 4 * width <= n; i += 4 * width) {
+    const __m256i v0 = load_aligned(p + i);
+    const __m256i v1 = load_aligned(p + i + width);
+    const __m256i v2 = load_aligned(p + i + 2 * width);
+    const __m256i v3 = load_aligned(p + i + 3 * width);
+    const __m256i x = _mm256_min_epu8(
+        _mm256_min_epu8(_mm256_xor_si256(v0, cr_byte), _mm256_xor_si256(v1, cr_byte)),
+        _mm256_min_epu8(_mm256_xor_si256(v2, cr_byte), _mm256_xor_si256(v3, cr_byte)));
+    if (equal(x, _mm256_setzero_si256()) == 0) {  // no '\r': only a carried one can match
+      if (scan.carry != 0 && p[i] == '\n') return i - 1;
+      scan.carry = 0;
+      continue;
+    }
+    if (const std::size_t r = scan.step(v0, i); r != not_found) return r;
+    if (const std::size_t r = scan.step(v1, i + width); r != not_found) return r;
+    if (const std::size_t r = scan.step(v2, i + 2 * width); r != not_found) return r;
+    if (const std::size_t r = scan.step(v3, i + 3 * width); r != not_found) return r;
+  }
   for (; i + width <= n; i += width) {
     if (const std::size_t r = scan.step(load_aligned(p + i), i); r != not_found) return r;
   }
@@ -206,6 +227,31 @@ std::size_t find_crlf(const unsigned char* p, std::size_t n) noexcept {
     return scan.step(load(p + t), t);
   }
   return not_found;
+}
+
+std::size_t find_all_crlf(const unsigned char* p, std::size_t n, std::size_t* out,
+                          std::size_t capacity) noexcept {
+  // 64 bytes per step as one 64-bit mask from two vectors; every match from it, lowest first
+  // (bit-scan, clear the lowest bit); the carry joins a '\r' ending a step to a '\n' after it.
+  const __m256i cr_byte = splat('\r');
+  const __m256i lf_byte = splat('\n');
+  std::uint64_t carry = 0;
+  std::size_t count = 0;
+  for (std::size_t i = 0; i < n && count < capacity; i += 2 * width) {
+    const std::size_t left = n - i;
+    const __m256i lo = left >= width ? load(p + i) : load_short(p + i, left);
+    const __m256i hi = left >= 2 * width ? load(p + i + width)
+                       : left > width    ? load_short(p + i + width, left - width)
+                                         : _mm256_setzero_si256();
+    const std::uint64_t cr = equal(lo, cr_byte) | (std::uint64_t{equal(hi, cr_byte)} << 32U);
+    const std::uint64_t lf = equal(lo, lf_byte) | (std::uint64_t{equal(hi, lf_byte)} << 32U);
+    std::uint64_t m = ((cr << 1U) | carry) & lf;
+    carry = cr >> 63U;
+    for (; m != 0 && count < capacity; m = _blsr_u64(m)) {
+      out[count++] = i + static_cast<std::size_t>(_tzcnt_u64(m)) - 1;
+    }
+  }
+  return count;
 }
 
 std::size_t count_byte(const unsigned char* p, std::size_t n, unsigned char b) noexcept {

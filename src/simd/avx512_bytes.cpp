@@ -199,14 +199,68 @@ std::size_t find_crlf(const unsigned char* p, std::size_t n) noexcept {
   if (n == 0) return not_found;
   crlf_scanner scan;
   if (n <= width) return scan.step(load_partial(p, n), 0);  // lanes past n are zero
-  if (const std::size_t r = scan.step(load(p), 0); r != not_found) return r;
-  std::size_t i = to_boundary(p);          // matches starting below i - 1 are ruled out
-  scan.carry = (scan.cr >> (i - 1)) & 1U;  // is p[i - 1] a '\r'?
+  // The first 32 bytes with AVX2's compare and vpmovmskb: a shorter dependency chain than a
+  // 64-byte load (which splits a cache line unless aligned) and opmask moves. Protocol lines
+  // are mostly short, and a parser's next search waits for this one's result.
+  {
+    // SAFETY: n > 64, so the 32 bytes at p are in the input.
+    const __m256i v = _mm256_loadu_si256(reinterpret_cast<const __m256i*>(p));
+    const auto cr = static_cast<std::uint32_t>(
+        _mm256_movemask_epi8(_mm256_cmpeq_epi8(v, _mm256_set1_epi8('\r'))));
+    const auto lf = static_cast<std::uint32_t>(
+        _mm256_movemask_epi8(_mm256_cmpeq_epi8(v, _mm256_set1_epi8('\n'))));
+    if (const std::uint32_t m = (cr << 1U) & lf; m != 0) return lowest(m) - 1;
+    scan.carry = cr >> 31U;
+  }
+  std::size_t i = 32;  // matches starting below 31 are ruled out
+  if (n - i <= width) return scan.step(load_partial(p + i, n - i), i);
+  if (const std::size_t r = scan.step(load(p + i), i); r != not_found) return r;
+  const std::size_t next = i + to_boundary(p + i);  // in (i, i + 64]
+  scan.carry = (scan.cr >> (next - i - 1)) & 1U;    // is p[next - 1] a '\r'?
+  i = next;
+  // Four aligned vectors per step, screened for any '\r' first (the minimum of the bytes'
+  // xors with '\r' is zero where one is); the masks are computed only where there is one.
+  const __m512i cr_byte = splat('\r');
+  for (; i + 4 * width <= n; i += 4 * width) {
+    const __m512i v0 = load_aligned(p + i);
+    const __m512i v1 = load_aligned(p + i + width);
+    const __m512i v2 = load_aligned(p + i + 2 * width);
+    const __m512i v3 = load_aligned(p + i + 3 * width);
+    const __m512i x = _mm512_min_epu8(
+        _mm512_min_epu8(_mm512_xor_si512(v0, cr_byte), _mm512_xor_si512(v1, cr_byte)),
+        _mm512_min_epu8(_mm512_xor_si512(v2, cr_byte), _mm512_xor_si512(v3, cr_byte)));
+    if (_mm512_testn_epi8_mask(x, x) == 0) {  // no '\r': only a carried one can match
+      if (scan.carry != 0 && p[i] == '\n') return i - 1;
+      scan.carry = 0;
+      continue;
+    }
+    if (const std::size_t r = scan.step(v0, i); r != not_found) return r;
+    if (const std::size_t r = scan.step(v1, i + width); r != not_found) return r;
+    if (const std::size_t r = scan.step(v2, i + 2 * width); r != not_found) return r;
+    if (const std::size_t r = scan.step(v3, i + 3 * width); r != not_found) return r;
+  }
   for (; i + width <= n; i += width) {
     if (const std::size_t r = scan.step(load_aligned(p + i), i); r != not_found) return r;
   }
   if (i < n) return scan.step(load_partial(p + i, n - i), i);
   return not_found;
+}
+
+std::size_t find_all_crlf(const unsigned char* p, std::size_t n, std::size_t* out,
+                          std::size_t capacity) noexcept {
+  // Every match of a vector from its mask, lowest first (bit-scan, clear the lowest bit);
+  // the scanner's carry joins a '\r' ending one vector to a '\n' starting the next.
+  crlf_scanner scan;
+  std::size_t count = 0;
+  for (std::size_t i = 0; i < n && count < capacity; i += width) {
+    const __m512i v = n - i >= width ? load(p + i) : load_partial(p + i, n - i);
+    const std::uint64_t carried = scan.carry;
+    scan.cr = _mm512_cmpeq_epi8_mask(v, scan.cr_byte);
+    std::uint64_t m = ((scan.cr << 1U) | carried) & _mm512_cmpeq_epi8_mask(v, scan.lf_byte);
+    scan.carry = scan.cr >> 63U;
+    for (; m != 0 && count < capacity; m = _blsr_u64(m)) out[count++] = i + lowest(m) - 1;
+  }
+  return count;
 }
 
 std::size_t count_byte(const unsigned char* p, std::size_t n, unsigned char b) noexcept {

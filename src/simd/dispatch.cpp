@@ -42,6 +42,7 @@ constexpr kernel_table scalar_table{
     .find_byte = &scalar::find_byte,
     .find_any_of = &scalar::find_any_of,
     .find_crlf = &scalar::find_crlf,
+    .find_all_crlf = &scalar::find_all_crlf,
     .count_byte = &scalar::count_byte,
     .crc32c_update = &scalar::crc32c_update,
     .dot_f32 = &scalar::dot_f32,
@@ -60,6 +61,7 @@ constexpr kernel_table avx2_table{
     .find_byte = &avx2::find_byte,
     .find_any_of = &avx2::find_any_of,
     .find_crlf = &avx2::find_crlf,
+    .find_all_crlf = &avx2::find_all_crlf,
     .count_byte = &avx2::count_byte,
     .crc32c_update = &sse42::crc32c_update,
     .dot_f32 = &avx2::dot_f32,
@@ -77,6 +79,7 @@ constexpr kernel_table avx512_table{
     .find_byte = &avx512::find_byte,
     .find_any_of = &avx512::find_any_of,
     .find_crlf = &avx512::find_crlf,
+    .find_all_crlf = &avx512::find_all_crlf,
     .count_byte = &avx512::count_byte,
     .crc32c_update = &avx512::crc32c_update,
     .dot_f32 = &avx512::dot_f32,
@@ -95,6 +98,7 @@ constexpr kernel_table avx512_table_without_vpclmulqdq{
     .find_byte = &avx512::find_byte,
     .find_any_of = &avx512::find_any_of,
     .find_crlf = &avx512::find_crlf,
+    .find_all_crlf = &avx512::find_all_crlf,
     .count_byte = &avx512::count_byte,
     .crc32c_update = &sse42::crc32c_update,
     .dot_f32 = &avx512::dot_f32,
@@ -175,6 +179,10 @@ constexpr kernel_table resolving_table{
                       const byte_set_tables& s) noexcept { return resolve().find_any_of(p, n, s); },
     .find_crlf = [](const unsigned char* p,
                     std::size_t n) noexcept { return resolve().find_crlf(p, n); },
+    .find_all_crlf =
+        [](const unsigned char* p, std::size_t n, std::size_t* out, std::size_t capacity) noexcept {
+          return resolve().find_all_crlf(p, n, out, capacity);
+        },
     .count_byte = [](const unsigned char* p, std::size_t n,
                      unsigned char b) noexcept { return resolve().count_byte(p, n, b); },
     .crc32c_update = [](std::uint32_t crc, const unsigned char* p,
@@ -250,6 +258,11 @@ std::size_t find_any_of(const void* data, std::size_t size, const byte_set& set)
 
 std::size_t find_crlf(const void* data, std::size_t size) noexcept {
   return table().find_crlf(static_cast<const unsigned char*>(data), size);
+}
+
+std::size_t find_all_crlf(const void* data, std::size_t size, std::size_t* out,
+                          std::size_t capacity) noexcept {
+  return table().find_all_crlf(static_cast<const unsigned char*>(data), size, out, capacity);
 }
 
 std::size_t count_byte(const void* data, std::size_t size, unsigned char needle) noexcept {

@@ -30,6 +30,8 @@ namespace scalar {
 std::size_t find_byte(const unsigned char* p, std::size_t n, unsigned char b) noexcept;
 std::size_t find_any_of(const unsigned char* p, std::size_t n, const byte_set_tables& s) noexcept;
 std::size_t find_crlf(const unsigned char* p, std::size_t n) noexcept;
+std::size_t find_all_crlf(const unsigned char* p, std::size_t n, std::size_t* out,
+                          std::size_t capacity) noexcept;
 std::size_t count_byte(const unsigned char* p, std::size_t n, unsigned char b) noexcept;
 std::uint32_t crc32c_update(std::uint32_t crc, const unsigned char* p, std::size_t n) noexcept;
 /// crc * x^(8 n) modulo the CRC-32C polynomial (reflected): the register of `crc`'s data
@@ -54,6 +56,8 @@ namespace avx2 {
 std::size_t find_byte(const unsigned char* p, std::size_t n, unsigned char b) noexcept;
 std::size_t find_any_of(const unsigned char* p, std::size_t n, const byte_set_tables& s) noexcept;
 std::size_t find_crlf(const unsigned char* p, std::size_t n) noexcept;
+std::size_t find_all_crlf(const unsigned char* p, std::size_t n, std::size_t* out,
+                          std::size_t capacity) noexcept;
 std::size_t count_byte(const unsigned char* p, std::size_t n, unsigned char b) noexcept;
 float dot_f32(const float* a, const float* b, std::size_t n) noexcept;
 double dot_f64(const double* a, const double* b, std::size_t n) noexcept;
@@ -68,6 +72,8 @@ namespace avx512 {
 std::size_t find_byte(const unsigned char* p, std::size_t n, unsigned char b) noexcept;
 std::size_t find_any_of(const unsigned char* p, std::size_t n, const byte_set_tables& s) noexcept;
 std::size_t find_crlf(const unsigned char* p, std::size_t n) noexcept;
+std::size_t find_all_crlf(const unsigned char* p, std::size_t n, std::size_t* out,
+                          std::size_t capacity) noexcept;
 std::size_t count_byte(const unsigned char* p, std::size_t n, unsigned char b) noexcept;
 /// VPCLMULQDQ folding, 256 bytes per step; the sse42 kernel below its minimum length.
 /// Preconditions: the CPU has VPCLMULQDQ (cpuid 7 ECX bit 10) besides the avx512 target.

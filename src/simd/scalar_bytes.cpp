@@ -49,6 +49,18 @@ std::size_t find_crlf(const unsigned char* p, std::size_t n) noexcept {
   return not_found;
 }
 
+std::size_t find_all_crlf(const unsigned char* p, std::size_t n, std::size_t* out,
+                          std::size_t capacity) noexcept {
+  std::size_t count = 0;
+  for (std::size_t at = 0; count < capacity && at < n; ++count) {
+    const std::size_t k = find_crlf(p + at, n - at);
+    if (k == not_found) break;
+    out[count] = at + k;
+    at += k + 2;
+  }
+  return count;
+}
+
 std::size_t count_byte(const unsigned char* p, std::size_t n, unsigned char b) noexcept {
   std::size_t count = 0;
   for (std::size_t i = 0; i < n; ++i) count += p[i] == b ? 1U : 0U;

@@ -273,6 +273,80 @@ TEST_P(FindCrlf, RandomContentsMatchReference) {
 
 FERRITE_SIMD_INSTANTIATE_TARGETS(FindCrlf);
 
+// ---- find_all_crlf ---------------------------------------------------------------------------
+
+class FindAllCrlf : public simd_test::per_target {};
+
+std::vector<std::size_t> ref_all_crlf(std::span<const unsigned char> s) {
+  std::vector<std::size_t> all;
+  for (std::size_t i = 0; i + 1 < s.size(); ++i) {
+    if (s[i] == '\r' && s[i + 1] == '\n') all.push_back(i);
+  }
+  return all;
+}
+
+TEST_P(FindAllCrlf, EveryLengthMisalignmentAndCapacity) {
+  std::vector<std::size_t> out(400);
+  for (std::size_t n = 0; n <= max_short; ++n) {
+    for (std::size_t mis = 0; mis < max_misalignment; ++mis) {
+      exact_buffer buf(n, mis);
+      fill(buf.span(), "\r\n\r\nab\r");
+      const std::vector<std::size_t> want = ref_all_crlf(buf.span());
+      const std::size_t got = kernels().find_all_crlf(buf.data(), n, out.data(), out.size());
+      ASSERT_EQ(
+          std::vector<std::size_t>(out.begin(), out.begin() + static_cast<std::ptrdiff_t>(got)),
+          want)
+          << "n=" << n << " mis=" << mis;
+      // A capacity below the count stops after that many, the first ones.
+      for (const std::size_t cap : {std::size_t{0}, std::size_t{1}, std::size_t{3}}) {
+        if (cap >= want.size()) continue;
+        std::vector<std::size_t> few(cap + 1, 7777);
+        ASSERT_EQ(kernels().find_all_crlf(buf.data(), n, few.data(), cap), cap);
+        ASSERT_TRUE(
+            std::equal(few.begin(), few.begin() + static_cast<std::ptrdiff_t>(cap), want.begin()));
+        ASSERT_EQ(few[cap], 7777U) << "wrote past the capacity";
+      }
+    }
+  }
+  for (const std::size_t n : long_lengths()) {
+    exact_buffer buf(n, n % max_misalignment);
+    fill(buf.span(), "\r\nabcdefghijklmnopqrstuvwxyz\r");
+    const std::vector<std::size_t> want = ref_all_crlf(buf.span());
+    std::vector<std::size_t> all(want.size() + 1);
+    ASSERT_EQ(kernels().find_all_crlf(buf.data(), n, all.data(), all.size()), want.size());
+    all.pop_back();
+    ASSERT_EQ(all, want) << "n=" << n;
+  }
+}
+
+FERRITE_SIMD_INSTANTIATE_TARGETS(FindAllCrlf);
+
+// The entry point tests its first 16 positions inline before calling the kernel.
+TEST(SimdFindCrlf, EntryPointEveryLengthAndPosition) {
+  for (std::size_t n = 0; n <= 80; ++n) {
+    for (std::size_t mis = 0; mis < 16; ++mis) {
+      exact_buffer buf(n, mis);
+      for (std::size_t i = 0; i < n; ++i)
+        buf.data()[i] = static_cast<unsigned char>("\r\rab\n"[i % 5]);
+      for (std::size_t i = 0; i + 1 < n; ++i) {
+        if (buf.data()[i] == '\r' && buf.data()[i + 1] == '\n') buf.data()[i + 1] = 'x';
+      }
+      const std::string_view text(reinterpret_cast<const char*>(buf.data()), n);
+      ASSERT_EQ(simd::find_crlf(text), npos) << "n=" << n;
+      for (std::size_t k = 0; k + 1 < n; ++k) {
+        const unsigned char a = buf.data()[k];
+        const unsigned char b = buf.data()[k + 1];
+        buf.data()[k] = '\r';
+        buf.data()[k + 1] = '\n';
+        ASSERT_EQ(simd::find_crlf(text), ref_crlf(buf.span())) << "n=" << n << " at=" << k;
+        ASSERT_EQ(simd::find_crlf(std::as_bytes(std::span(buf.data(), n))), ref_crlf(buf.span()));
+        buf.data()[k] = a;
+        buf.data()[k + 1] = b;
+      }
+    }
+  }
+}
+
 // ---- count_byte -----------------------------------------------------------------------------
 
 class CountByte : public simd_test::per_target {};
@@ -325,6 +399,12 @@ TEST(SimdFind, TypedEntryPoints) {
   EXPECT_EQ(simd::find_any_of(resp, simd::byte_set("GK")), 8U);
   EXPECT_EQ(simd::find_any_of(std::as_bytes(std::span(resp)), simd::byte_set("$")), 4U);
   EXPECT_EQ(simd::count_byte(resp, '\n'), 5U);
+  std::array<std::size_t, 8> ends{};
+  ASSERT_EQ(simd::find_all_crlf(resp, ends), 5U);
+  EXPECT_EQ(ends[0], 2U);
+  EXPECT_EQ(ends[4], resp.size() - 2);
+  ASSERT_EQ(simd::find_all_crlf(std::as_bytes(std::span(resp)), std::span(ends).first(2)), 2U);
+  EXPECT_EQ(ends[1], 6U);
   EXPECT_EQ(simd::count_byte(std::as_bytes(std::span(resp)), std::byte{'$'}), 2U);
 }
 

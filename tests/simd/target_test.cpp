@@ -60,9 +60,9 @@ TEST(SimdTarget, SupportedTablesAreCompleteAndLabelled) {
     if (k == nullptr) continue;
     EXPECT_EQ(k->isa, t);
     EXPECT_NE(k->crc32c_name, nullptr);
-    EXPECT_TRUE(k->find_byte && k->find_any_of && k->find_crlf && k->count_byte &&
-                k->crc32c_update && k->dot_f32 && k->dot_f64 && k->sum_f32 && k->sum_f64 &&
-                k->axpy_f32 && k->axpy_f64 && k->copy);
+    EXPECT_TRUE(k->find_byte && k->find_any_of && k->find_crlf && k->find_all_crlf &&
+                k->count_byte && k->crc32c_update && k->dot_f32 && k->dot_f64 && k->sum_f32 &&
+                k->sum_f64 && k->axpy_f32 && k->axpy_f64 && k->copy);
   }
 }
 

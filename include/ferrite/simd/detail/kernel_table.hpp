@@ -25,6 +25,8 @@ struct kernel_table {
   std::size_t (*find_any_of)(const unsigned char* p, std::size_t n,
                              const byte_set_tables& set) noexcept;
   std::size_t (*find_crlf)(const unsigned char* p, std::size_t n) noexcept;
+  std::size_t (*find_all_crlf)(const unsigned char* p, std::size_t n, std::size_t* out,
+                               std::size_t capacity) noexcept;
   std::size_t (*count_byte)(const unsigned char* p, std::size_t n, unsigned char b) noexcept;
   /// The raw CRC register update: no initial value or final xor (crc32c_extend(c, x) is
   /// ~crc32c_update(~c, x)).

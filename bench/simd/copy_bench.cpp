@@ -70,7 +70,7 @@ void BM_copy(benchmark::State& state, impl which) {
 
 void sizes(benchmark::internal::Benchmark* b) {
   for (std::int64_t n = 1; n <= (std::int64_t{1} << 30); n *= 4) b->Arg(n);
-  b->Arg(8)->Arg(32)->Arg(128)->Arg(std::int64_t{8} << 20);
+  b->Arg(8)->Arg(32)->Arg(128)->Arg(512)->Arg(std::int64_t{8} << 20)->Arg(std::int64_t{32} << 20);
 }
 BENCHMARK_CAPTURE(BM_copy, ferrite, impl::ferrite)->Apply(sizes);
 BENCHMARK_CAPTURE(BM_copy, ferrite_avx2, impl::ferrite_avx2)->Apply(sizes);

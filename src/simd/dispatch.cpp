@@ -219,17 +219,30 @@ const kernel_table& table() noexcept {
   return *active_table_.load(std::memory_order_relaxed);
 }
 
-std::size_t compute_non_temporal_threshold() noexcept {
-  constexpr std::size_t fallback = std::size_t{16} << 20U;
-  constexpr std::size_t floor = std::size_t{1} << 20U;  // the kernels' non_temporal_floor
-#if FERRITE_OS_LINUX && defined(_SC_LEVEL2_CACHE_SIZE)
-  const long l2 = sysconf(_SC_LEVEL2_CACHE_SIZE);
-  if (l2 > 0) {
-    const std::size_t t = std::size_t{8} * static_cast<std::size_t>(l2);
-    return t > floor ? t : floor;
-  }
+/// A cache size from the OS, or `fallback` when it reports none.
+std::size_t cache_size([[maybe_unused]] int name, std::size_t fallback) noexcept {
+#if FERRITE_OS_LINUX
+  const long bytes = sysconf(name);
+  if (bytes > 0) return static_cast<std::size_t>(bytes);
 #endif
   return fallback;
+}
+
+copy_thresholds compute_copy_thresholds() noexcept {
+#if FERRITE_OS_LINUX && defined(_SC_LEVEL1_DCACHE_SIZE) && defined(_SC_LEVEL2_CACHE_SIZE)
+  const std::size_t l1 = cache_size(_SC_LEVEL1_DCACHE_SIZE, std::size_t{32} << 10U);
+  const std::size_t l2 = cache_size(_SC_LEVEL2_CACHE_SIZE, std::size_t{2} << 20U);
+#else
+  const std::size_t l1 = std::size_t{32} << 10U;
+  const std::size_t l2 = std::size_t{2} << 20U;
+#endif
+  // rep movsb wins once source and destination no longer fit in L1 together; non-temporal
+  // stores once the copy is well past what the core's own L2 holds (the L3 share a VM or a
+  // busy socket leaves is not observable). Neither below copy_policy_floor.
+  const std::size_t rep = l1 / 2 > copy_policy_floor ? l1 / 2 : copy_policy_floor;
+  const std::size_t non_temporal =
+      8 * l2 > (std::size_t{1} << 20U) ? 8 * l2 : std::size_t{1} << 20U;
+  return {cpu_features().erms ? rep : ~std::size_t{0}, non_temporal};
 }
 
 }  // namespace
@@ -243,6 +256,11 @@ target choose_target(std::string_view requested, target best) noexcept {
 }
 
 const kernel_table* kernels_for(target t) noexcept { return table_of(t); }
+
+const copy_thresholds& copy_policy() noexcept {
+  static const copy_thresholds thresholds = compute_copy_thresholds();
+  return thresholds;
+}
 
 const kernel_table& active_kernels() noexcept { return resolve(); }
 
@@ -304,9 +322,6 @@ std::uint32_t crc32c_combine(std::uint32_t crc1, std::uint32_t crc2, std::uint64
 
 void copy(void* dst, const void* src, std::size_t n) noexcept { detail::table().copy(dst, src, n); }
 
-std::size_t non_temporal_threshold() noexcept {
-  static const std::size_t threshold = detail::compute_non_temporal_threshold();
-  return threshold;
-}
+std::size_t non_temporal_threshold() noexcept { return detail::copy_policy().non_temporal; }
 
 }  // namespace ferrite::simd

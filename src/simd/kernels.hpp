@@ -20,11 +20,19 @@
 
 #include "ferrite/simd/detail/byte_set_tables.hpp"
 
-namespace ferrite::simd {
-std::size_t non_temporal_threshold() noexcept;  // copy.hpp; the vector copies read it
-}  // namespace ferrite::simd
-
 namespace ferrite::simd::detail {
+
+/// The sizes at which the vector copies change strategy, derived once from the cache sizes
+/// (dispatch.cpp; docs/simd.md has the measurements behind them).
+struct copy_thresholds {
+  std::size_t rep_movsb;     ///< from here `rep movsb` (ERMS CPUs), below it the vector loop
+  std::size_t non_temporal;  ///< from here non-temporal stores: non_temporal_threshold()
+};
+const copy_thresholds& copy_policy() noexcept;
+
+/// The copies ask copy_policy() only from this size (it is never below): smaller copies
+/// make no call.
+inline constexpr std::size_t copy_policy_floor = std::size_t{16} << 10U;
 
 namespace scalar {
 std::size_t find_byte(const unsigned char* p, std::size_t n, unsigned char b) noexcept;

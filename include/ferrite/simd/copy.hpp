@@ -18,8 +18,8 @@ namespace ferrite::simd {
 /// overlap (use std::memmove otherwise). Either pointer may be null when n == 0. O(n).
 void copy(void* dst, const void* src, std::size_t n) noexcept;
 
-/// The size from which copy() uses non-temporal stores: 8 times the L2 (per-core) cache size
-/// the OS reports, at least 1 MiB; 16 MiB when the OS reports none. Computed once. The scalar
+/// The size from which copy() uses non-temporal stores: 16 times the L2 (per-core) cache
+/// size the OS reports, at least 1 MiB; 32 MiB when the OS reports none. Computed once. The scalar
 /// target's copy is memcpy and ignores it. docs/simd.md has the measurements behind the choice.
 [[nodiscard]] std::size_t non_temporal_threshold() noexcept;
 

@@ -1,12 +1,13 @@
 // SPDX-License-Identifier: Apache-2.0
-// CRC-32C by VPCLMULQDQ folding, the avx512 target's kernel on CPUs with VPCLMULQDQ. Four
-// 512-bit accumulators hold the message's first 256 bytes (the initial register xored into
-// its first four); each step moves every 128-bit lane forward over 2048 bits with two
-// carry-less multiplications and xors in the next 256 bytes. The accumulators are then folded
-// into one, remaining 64-byte blocks folded into it, its four lanes folded into one 128-bit
-// value, and that value reduced to the register by two crc32 instructions (crc32 of a word
-// from register r is (r x^64 + word) x^32 mod P, which is the reduction itself). The tail
-// under 64 bytes and inputs under 256 bytes go to the crc32 instruction kernel (sse42).
+// CRC-32C by VPCLMULQDQ folding, the avx512 target's kernel on CPUs with VPCLMULQDQ. From
+// 256 bytes, four 512-bit accumulators hold the message's first 256 bytes (the initial
+// register xored into its first four); each step moves every 128-bit lane forward over 2048
+// bits with two carry-less multiplications and xors in the next 256 bytes; the accumulators
+// are then folded into one. From 64 bytes, one accumulator starts with the first 64. The
+// remaining 64-byte blocks are folded into it, its four lanes folded into one 128-bit value,
+// and that value reduced to the register by two crc32 instructions (crc32 of a word from
+// register r is (r x^64 + word) x^32 mod P, which is the reduction itself). The tail under 64
+// bytes and inputs under 64 bytes go to the crc32 instruction kernel (sse42).
 // crc32c_math.hpp derives the multipliers. Compiled with the avx512 flags plus -mvpclmulqdq
 // -mpclmul -msse4.2; follows kernels.hpp's rule (no inline functions from standard headers).
 #include "crc32c_math.hpp"
@@ -17,7 +18,7 @@ namespace ferrite::simd::detail::avx512 {
 
 namespace {
 
-constexpr std::size_t fold_minimum = 256;
+constexpr std::size_t fold_minimum = 64;
 
 /// Lane multipliers that move every 128-bit lane forward over `bits` bits.
 __m512i fold_by(std::uint64_t low, std::uint64_t high) noexcept {
@@ -47,23 +48,30 @@ __m512i load(const unsigned char* p) noexcept {
 
 std::uint32_t crc32c_update(std::uint32_t crc, const unsigned char* p, std::size_t n) noexcept {
   if (n < fold_minimum) return sse42::crc32c_update(crc, p, n);
-  const __m512i by_256_bytes = fold_multipliers<2048>();
-  __m512i x0 =
-      _mm512_xor_si512(load(p), _mm512_zextsi128_si512(_mm_cvtsi32_si128(static_cast<int>(crc))));
-  __m512i x1 = load(p + 64);
-  __m512i x2 = load(p + 128);
-  __m512i x3 = load(p + 192);
-  p += 256;
-  n -= 256;
-  for (; n >= 256; n -= 256, p += 256) {
-    x0 = fold(x0, by_256_bytes, load(p));
-    x1 = fold(x1, by_256_bytes, load(p + 64));
-    x2 = fold(x2, by_256_bytes, load(p + 128));
-    x3 = fold(x3, by_256_bytes, load(p + 192));
-  }
+  const __m512i initial = _mm512_zextsi128_si512(_mm_cvtsi32_si128(static_cast<int>(crc)));
   const __m512i by_64_bytes = fold_multipliers<512>();
-  __m512i x = fold(x0, fold_multipliers<1536>(),
-                   fold(x1, fold_multipliers<1024>(), fold(x2, by_64_bytes, x3)));
+  __m512i x;
+  if (n >= 256) {
+    const __m512i by_256_bytes = fold_multipliers<2048>();
+    __m512i x0 = _mm512_xor_si512(load(p), initial);
+    __m512i x1 = load(p + 64);
+    __m512i x2 = load(p + 128);
+    __m512i x3 = load(p + 192);
+    p += 256;
+    n -= 256;
+    for (; n >= 256; n -= 256, p += 256) {
+      x0 = fold(x0, by_256_bytes, load(p));
+      x1 = fold(x1, by_256_bytes, load(p + 64));
+      x2 = fold(x2, by_256_bytes, load(p + 128));
+      x3 = fold(x3, by_256_bytes, load(p + 192));
+    }
+    x = fold(x0, fold_multipliers<1536>(),
+             fold(x1, fold_multipliers<1024>(), fold(x2, by_64_bytes, x3)));
+  } else {
+    x = _mm512_xor_si512(load(p), initial);
+    p += 64;
+    n -= 64;
+  }
   for (; n >= 64; n -= 64, p += 64) x = fold(x, by_64_bytes, load(p));
   // Lanes 0..2 move forward over 384, 256 and 128 bits onto lane 3, which stays.
   const __m512i to_last =

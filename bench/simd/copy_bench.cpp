@@ -60,6 +60,7 @@ void BM_copy(benchmark::State& state, impl which) {
     }
     case impl::glibc:
       for (auto _ : state) {
+        // SAFETY: two distinct buffers of at least n bytes.
         std::memcpy(dst, src, n);
         benchmark::ClobberMemory();
       }

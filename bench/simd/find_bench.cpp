@@ -23,6 +23,12 @@ using simd_bench::kernels;
 
 constexpr std::size_t not_found = ~std::size_t{0};
 
+/// The bytes at p as text.
+std::string_view text_of(const unsigned char* p, std::size_t n) {
+  // SAFETY: viewing unsigned char storage as char (both byte types may alias anything).
+  return {reinterpret_cast<const char*>(p), n};
+}
+
 /// n bytes of 'a'..'z' with `last` as the final byte.
 const unsigned char* haystack(std::size_t n, unsigned char last) {
   unsigned char* p = simd_bench::buffer(n, 77);
@@ -42,8 +48,7 @@ void BM_find_byte(benchmark::State& state, impl which) {
   switch (which) {
     case impl::ferrite:
       fn = [](const unsigned char* q, std::size_t m, unsigned char b) {
-        return simd::find_byte(std::string_view(reinterpret_cast<const char*>(q), m),
-                               static_cast<char>(b));
+        return simd::find_byte(text_of(q, m), static_cast<char>(b));
       };
       break;
     case impl::ferrite_avx2:
@@ -77,7 +82,7 @@ BENCHMARK_CAPTURE(BM_find_byte, plain_loop, impl::plain)->Arg(64)->Arg(4096)->Ar
 void BM_find_any_of(benchmark::State& state, impl which, std::string_view set_bytes) {
   const auto n = static_cast<std::size_t>(state.range(0));
   const unsigned char* p = haystack(n, static_cast<unsigned char>(set_bytes.back()));
-  const std::string_view text(reinterpret_cast<const char*>(p), n);
+  const std::string_view text = text_of(p, n);
   const simd::byte_set set(set_bytes);
   bool member[256] = {};
   for (const char c : set_bytes) member[static_cast<unsigned char>(c)] = true;
@@ -113,8 +118,7 @@ void BM_count_byte(benchmark::State& state, impl which) {
   switch (which) {
     case impl::ferrite:
       for (auto _ : state) {
-        benchmark::DoNotOptimize(
-            simd::count_byte(std::string_view(reinterpret_cast<const char*>(p), n), 'e'));
+        benchmark::DoNotOptimize(simd::count_byte(text_of(p, n), 'e'));
       }
       break;
     default:
@@ -168,13 +172,12 @@ std::size_t memchr_crlf(const unsigned char* p, std::size_t n) {
 
 void BM_find_crlf_resp(benchmark::State& state, impl which) {
   const std::string& t = resp_traffic();
+  // SAFETY: viewing char storage as unsigned char (both byte types may alias anything).
   const auto* p = reinterpret_cast<const unsigned char*>(t.data());
   std::size_t (*fn)(const unsigned char*, std::size_t) = nullptr;
   switch (which) {
     case impl::ferrite:
-      fn = [](const unsigned char* q, std::size_t m) {
-        return simd::find_crlf(std::string_view(reinterpret_cast<const char*>(q), m));
-      };
+      fn = [](const unsigned char* q, std::size_t m) { return simd::find_crlf(text_of(q, m)); };
       break;
     case impl::ferrite_avx2:
       if (const auto* k = kernels(state, simd::target::avx2)) fn = k->find_crlf;
@@ -235,10 +238,7 @@ void BM_find_crlf_long_line(benchmark::State& state, impl which) {
   p[n - 1] = '\n';
   for (auto _ : state) {
     switch (which) {
-      case impl::ferrite:
-        benchmark::DoNotOptimize(
-            simd::find_crlf(std::string_view(reinterpret_cast<const char*>(p), n)));
-        break;
+      case impl::ferrite: benchmark::DoNotOptimize(simd::find_crlf(text_of(p, n))); break;
       case impl::glibc: benchmark::DoNotOptimize(memchr_crlf(p, n)); break;
       default: benchmark::DoNotOptimize(peers::plain_find_crlf(p, n)); break;
     }

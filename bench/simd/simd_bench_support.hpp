@@ -39,6 +39,7 @@ inline unsigned char* buffer(std::size_t bytes, unsigned seed) {
     std::mt19937_64 rng(seed);
     for (std::size_t i = 0; i < rounded; i += 8) {
       const std::uint64_t v = rng();
+      // SAFETY: i + 8 <= rounded, the allocation's size.
       std::memcpy(slot.get() + i, &v, 8);
     }
   }

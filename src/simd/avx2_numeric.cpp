@@ -292,7 +292,11 @@ template <bool NonTemporal>
       for (std::size_t at = i; at < i + page; at += 2 * width) {
         for (std::size_t k = 0; k < 4; ++k) {
           const std::size_t from = at + k * page;
-          _mm_prefetch(reinterpret_cast<const char*>(s + from + 8 * width), _MM_HINT_T0);
+          // Eight vectors ahead in this page's stream, clamped to the input (a prefetch never
+          // faults, but the pointer must stay inside the object).
+          const std::size_t ahead = from + 8 * width < n ? from + 8 * width : n - 1;
+          // SAFETY: s + ahead is inside the source; the cast is to prefetch's parameter type.
+          _mm_prefetch(reinterpret_cast<const char*>(s + ahead), _MM_HINT_T0);
           const vec v0 = load(s + from);
           const vec v1 = load(s + from + width);
           store_aligned<true>(d + from, v0);

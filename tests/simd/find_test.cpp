@@ -331,6 +331,7 @@ TEST(SimdFindCrlf, EntryPointEveryLengthAndPosition) {
       for (std::size_t i = 0; i + 1 < n; ++i) {
         if (buf.data()[i] == '\r' && buf.data()[i + 1] == '\n') buf.data()[i + 1] = 'x';
       }
+      // SAFETY: viewing unsigned char storage as char (both byte types may alias anything).
       const std::string_view text(reinterpret_cast<const char*>(buf.data()), n);
       ASSERT_EQ(simd::find_crlf(text), npos) << "n=" << n;
       for (std::size_t k = 0; k + 1 < n; ++k) {

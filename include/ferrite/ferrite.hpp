@@ -7,4 +7,5 @@
 #include "ferrite/core.hpp"
 #include "ferrite/mem.hpp"
 #include "ferrite/rt.hpp"
+#include "ferrite/simd.hpp"
 #include "ferrite/sync.hpp"

@@ -17,6 +17,10 @@
 
 namespace io_test {
 
+/// The largest operator new request since the last reset (tests linking largest_new.cpp).
+std::size_t largest_allocation() noexcept;
+void reset_largest_allocation() noexcept;
+
 /// A fresh directory under $TMPDIR (or /tmp), removed recursively on destruction.
 class temp_dir {
  public:

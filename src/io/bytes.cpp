@@ -1,6 +1,6 @@
 // SPDX-License-Identifier: Apache-2.0
 // Storage blocks of bytes/bytes_mut (one allocation: header then bytes), bytes_mut's slow
-// growth path, and buffer_pool's free list. ORDERING labels (B1)-(B5) are tabled in
+// growth path, and buffer_pool's free list. ORDERING labels (B1)-(B4) are tabled in
 // include/ferrite/io/detail/bytes_block.hpp.
 #include "ferrite/io/bytes.hpp"
 
@@ -27,7 +27,7 @@ bytes_block* allocate_block(std::size_t capacity, buffer_pool* pool) {
   // SAFETY: raw is a fresh allocation of sizeof(bytes_block) + capacity bytes aligned for the
   // header; the header is constructed at its start and the bytes after it stay raw storage.
   auto* b = ::new (raw) bytes_block{{}, capacity, pool};
-  // ORDERING: (B5) the block is not shared yet.
+  // ORDERING: (B4) the block is not shared yet.
   b->refs.store(1, std::memory_order_relaxed);
   return b;
 }
@@ -122,7 +122,7 @@ bytes_mut buffer_pool::acquire() {
       throw;
     }
   } else {
-    // ORDERING: (B5) reused: not shared yet (the mutex orders it after the last release).
+    // ORDERING: (B4) reused: not shared yet (the mutex orders it after the last release).
     b->refs.store(1, std::memory_order_relaxed);
   }
   return bytes_mut(b, b->data(), 0, block_size_);

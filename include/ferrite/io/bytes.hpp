@@ -117,10 +117,9 @@ class bytes {
 
   /// References held on the storage (1 when only this view has it); 0 without storage.
   [[nodiscard]] std::size_t use_count() const noexcept {
-    return block_ == nullptr
-               ? 0
-               : block_->refs.load(
-                     std::memory_order_relaxed);  // ORDERING: (B6) a snapshot for tests
+    if (block_ == nullptr) return 0;
+    // ORDERING: (B5) a relaxed snapshot, for tests and diagnostics.
+    return block_->refs.load(std::memory_order_relaxed);
   }
 
   friend bool operator==(const bytes& a, const bytes& b) noexcept {

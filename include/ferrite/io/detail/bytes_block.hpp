@@ -7,12 +7,15 @@
 // ORDERING: the atomic operations on bytes_block::refs, and their pairs
 //   (B1) retain:   fetch_add(relaxed). A new reference is made from one the thread already
 //                  holds, which keeps the block alive; nothing is published by it.
-//   (B2) release:  fetch_sub(release). Pairs with (B3): this holder's reads and writes of the
-//                  bytes happen before the block is freed or reused.
-//   (B3) the last release's fence(acquire): pairs with every other holder's (B2).
-//   (B4) is_unique: load(acquire) == 1. Pairs with the (B2) of holders that let go, so their
+//   (B2) release:  fetch_sub(acq_rel). Its release half pairs with the acquire half of the
+//                  decrement that drops the last reference: every holder's reads and writes
+//                  of the bytes happen before the block is freed or reused. (acq_rel rather
+//                  than release + an acquire fence on the last one: the same lock xadd on
+//                  x86-64, and ThreadSanitizer sees the edge, which it cannot for a fence.)
+//   (B3) is_unique: load(acquire) == 1. Pairs with the (B2) of holders that let go, so their
 //                  accesses happen before the caller writes into bytes they used to view.
-//   (B5) allocate / pool reuse: store(1, relaxed); the block is not shared yet.
+//   (B4) allocate / pool reuse: store(1, relaxed); the block is not shared yet.
+//   (B5) bytes::use_count: load(relaxed); a snapshot, orders nothing.
 #pragma once
 
 #include <cstddef>
@@ -53,16 +56,12 @@ FERRITE_ALWAYS_INLINE void retain(bytes_block* b) noexcept {
 }
 
 FERRITE_ALWAYS_INLINE void release(bytes_block* b) noexcept {
-  // ORDERING: (B2) release decrement; pairs with (B3) in the holder that lets go last.
-  if (b != nullptr && b->refs.fetch_sub(1, std::memory_order_release) == 1) {
-    // ORDERING: (B3) acquire fence; pairs with every holder's (B2).
-    ferrite::fence(std::memory_order_acquire);
-    destroy_block(b);
-  }
+  // ORDERING: (B2) acq_rel decrement; the last one synchronizes with every earlier one.
+  if (b != nullptr && b->refs.fetch_sub(1, std::memory_order_acq_rel) == 1) destroy_block(b);
 }
 
 [[nodiscard]] FERRITE_ALWAYS_INLINE bool is_unique(const bytes_block* b) noexcept {
-  // ORDERING: (B4) acquire load; pairs with (B2) of the holders that let go.
+  // ORDERING: (B3) acquire load; pairs with (B2) of the holders that let go.
   return b->refs.load(std::memory_order_acquire) == 1;
 }
 

@@ -91,6 +91,8 @@ void encode_frame_header(std::span<const std::byte> payload,
 
 namespace {
 
+constexpr std::size_t small_record = 512;  // records up to this size go out in one pwrite
+
 // Writes all of `bytes` at `offset` (retrying partial writes and EINTR). 0 or an errno.
 int pwrite_all(int fd, std::span<const std::byte> header, std::span<const std::byte> payload,
                std::uint64_t offset) noexcept {
@@ -251,15 +253,27 @@ std::expected<std::uint64_t, error> append_log::append(std::span<const std::byte
   if (!recovered_) {
     if (auto r = replay_erased(nullptr, nullptr); !r) return std::unexpected(r.error());
   }
-  std::array<std::byte, detail::frame_header_size> header{};
-  detail::encode_frame_header(payload, header);
   const std::uint64_t at = end_;
-  if (const int e = pwrite_all(fd_, header, payload, at); e != 0) {
+  int e = 0;
+  if (payload.size() <= small_record) {
+    // One contiguous pwrite for a small record: cheaper than a two-piece pwritev, and the
+    // copy is a few hundred bytes at most.
+    std::array<std::byte, detail::frame_header_size + small_record> frame;
+    detail::encode_frame_header(payload, std::span(frame).first<detail::frame_header_size>());
+    if (!payload.empty())
+      std::memcpy(frame.data() + detail::frame_header_size, payload.data(), payload.size());
+    e = pwrite_all(fd_, std::span(frame).first(detail::frame_header_size + payload.size()), {}, at);
+  } else {
+    std::array<std::byte, detail::frame_header_size> header{};
+    detail::encode_frame_header(payload, header);
+    e = pwrite_all(fd_, header, payload, at);
+  }
+  if (e != 0) {
     // Cut back whatever part of the frame reached the file, so no later record follows it.
     if (::ftruncate(fd_, static_cast<off_t>(at)) != 0) broken_ = true;
     return std::unexpected(error::from_errno(e, "append_log::append", path_));
   }
-  end_ = at + header.size() + payload.size();
+  end_ = at + detail::frame_header_size + payload.size();
   return at;
 }
 

@@ -5,6 +5,14 @@
 // the payload into a buffer, and FlatBuffers (size-prefixed tables {type, flags, payload},
 // verified then read, the way untrusted input must be read) when <flatbuffers/flatbuffers.h>
 // is installed. Frames/s is the figure (SetItemsProcessed).
+//
+// A scan over frames laid end to end is a pointer chase (the next header's address is in the
+// current one), so over a buffer larger than the caches each loop waits for memory once per
+// line. Each parser runs twice: as written (Arg 0) and with a software prefetch 2 KiB ahead
+// (Arg 2048), the idiom for such a scan; the prefetch is applied the same way to every peer.
+// The second argument splits the 10M frames into that many passes over a prefix of the buffer:
+// 1 pass streams 240 MB from memory, 200 passes re-read 50k frames (1.2 MB, cache-resident),
+// which is where frames just read from a socket are.
 #include <arpa/inet.h>
 #include <benchmark/benchmark.h>
 
@@ -56,16 +64,31 @@ const std::vector<std::byte>& frames() {
   return buf;
 }
 
+// The first `n` frames of `buf`, whose i-th payload is payload_size(i) bytes after an 8-byte
+// header.
+std::span<const std::byte> first_frames(const std::vector<std::byte>& buf, std::size_t n) {
+  std::size_t bytes = 0;
+  for (std::size_t i = 0; i < n; ++i) bytes += 8 + payload_size(i);
+  return std::span(buf).first(bytes);
+}
+
 void BM_ParseFramesView(benchmark::State& state) {
-  const auto& buf = frames();
+  const auto ahead = static_cast<std::size_t>(state.range(0));
+  const auto passes = static_cast<std::size_t>(state.range(1));
+  const auto buf = first_frames(frames(), frame_count / passes);
   for (auto _ : state) {
-    std::span<const std::byte> rest = buf;
     std::uint64_t sum = 0;
-    while (!rest.empty()) {
-      const auto v = wire::parse<msg>(rest);
-      if (!v) break;
-      sum += v->header().type + v->header().flags + std::to_integer<std::uint64_t>(v->payload()[0]);
-      rest = v->rest();
+    for (std::size_t pass = 0; pass < passes; ++pass) {
+      std::span<const std::byte> rest = buf;
+      while (!rest.empty()) {
+        const auto v = wire::parse<msg>(rest);
+        if (!v) break;
+        sum +=
+            v->header().type + v->header().flags + std::to_integer<std::uint64_t>(v->payload()[0]);
+        rest = v->rest();
+        if (ahead != 0)
+          __builtin_prefetch(rest.data() + ahead);  // may point past the end: harmless
+      }
     }
     benchmark::DoNotOptimize(sum);
   }
@@ -95,23 +118,36 @@ bool parse_copy(const std::byte*& p, const std::byte* end, native_msg& m) {
 }
 
 void BM_ParseFramesMemcpy(benchmark::State& state) {
-  const auto& buf = frames();
+  const auto ahead = static_cast<std::size_t>(state.range(0));
+  const auto passes = static_cast<std::size_t>(state.range(1));
+  const auto buf = first_frames(frames(), frame_count / passes);
   native_msg m{};
   for (auto _ : state) {
-    const std::byte* p = buf.data();
-    const std::byte* end = buf.data() + buf.size();
     std::uint64_t sum = 0;
-    while (parse_copy(p, end, m)) {
-      benchmark::DoNotOptimize(m);
-      sum += m.type + m.flags + std::to_integer<std::uint64_t>(m.payload[0]);
+    for (std::size_t pass = 0; pass < passes; ++pass) {
+      const std::byte* p = buf.data();
+      const std::byte* end = buf.data() + buf.size();
+      while (parse_copy(p, end, m)) {
+        benchmark::DoNotOptimize(m);
+        if (ahead != 0) __builtin_prefetch(p + ahead);
+        sum += m.type + m.flags + std::to_integer<std::uint64_t>(m.payload[0]);
+      }
     }
     benchmark::DoNotOptimize(sum);
   }
   state.SetItemsProcessed(io_bench::times(state, frame_count));
 }
 
-BENCHMARK(BM_ParseFramesView)->Unit(benchmark::kMillisecond);
-BENCHMARK(BM_ParseFramesMemcpy)->Unit(benchmark::kMillisecond);
+BENCHMARK(BM_ParseFramesView)
+    ->Args({0, 1})
+    ->Args({2048, 1})
+    ->Args({0, 200})
+    ->Unit(benchmark::kMillisecond);
+BENCHMARK(BM_ParseFramesMemcpy)
+    ->Args({0, 1})
+    ->Args({2048, 1})
+    ->Args({0, 200})
+    ->Unit(benchmark::kMillisecond);
 
 #if FERRITE_BENCH_HAVE_FLATBUFFERS
 // What flatc generates for `table Msg { type: ushort; flags: ushort; payload: [ubyte]; }`,
@@ -152,25 +188,39 @@ const std::vector<std::uint8_t>& fb_frames() {
 }
 
 void BM_ParseFramesFlatBuffers(benchmark::State& state) {
-  const auto& buf = fb_frames();
+  const auto ahead = static_cast<std::size_t>(state.range(0));
+  const auto passes = static_cast<std::size_t>(state.range(1));
+  const auto& all = fb_frames();
+  std::size_t prefix = 0;
+  for (std::size_t i = 0; i < frame_count / passes; ++i) {
+    prefix += flatbuffers::GetPrefixedSize(all.data() + prefix) + sizeof(flatbuffers::uoffset_t);
+  }
+  const auto buf = std::span(all).first(prefix);
   for (auto _ : state) {
-    const std::uint8_t* p = buf.data();
-    const std::uint8_t* end = buf.data() + buf.size();
     std::uint64_t sum = 0;
-    while (end - p >= 4) {
-      const std::size_t size = flatbuffers::GetPrefixedSize(p) + sizeof(flatbuffers::uoffset_t);
-      if (size > static_cast<std::size_t>(end - p)) break;
-      flatbuffers::Verifier v(p, size);
-      if (!v.VerifySizePrefixedBuffer<fb_msg>(nullptr)) break;
-      const auto* m = flatbuffers::GetSizePrefixedRoot<fb_msg>(p);
-      sum += static_cast<std::uint64_t>(m->type() + m->flags() + m->payload()->Get(0));
-      p += size;
+    for (std::size_t pass = 0; pass < passes; ++pass) {
+      const std::uint8_t* p = buf.data();
+      const std::uint8_t* end = buf.data() + buf.size();
+      while (end - p >= 4) {
+        const std::size_t size = flatbuffers::GetPrefixedSize(p) + sizeof(flatbuffers::uoffset_t);
+        if (size > static_cast<std::size_t>(end - p)) break;
+        flatbuffers::Verifier v(p, size);
+        if (!v.VerifySizePrefixedBuffer<fb_msg>(nullptr)) break;
+        const auto* m = flatbuffers::GetSizePrefixedRoot<fb_msg>(p);
+        sum += static_cast<std::uint64_t>(m->type() + m->flags() + m->payload()->Get(0));
+        p += size;
+        if (ahead != 0) __builtin_prefetch(p + ahead);
+      }
     }
     benchmark::DoNotOptimize(sum);
   }
   state.SetItemsProcessed(io_bench::times(state, frame_count));
 }
-BENCHMARK(BM_ParseFramesFlatBuffers)->Unit(benchmark::kMillisecond);
+BENCHMARK(BM_ParseFramesFlatBuffers)
+    ->Args({0, 1})
+    ->Args({2048, 1})
+    ->Args({0, 200})
+    ->Unit(benchmark::kMillisecond);
 #endif
 
 }  // namespace

@@ -244,6 +244,8 @@ TEST(FrameReader, RejectsAHostileLengthWithoutAllocatingIt) {
     EXPECT_EQ(f.error().needed, 0xFFFFFFF0U);
     EXPECT_LT(io_test::largest_allocation(), 64U) << split;  // at most the 4-byte header buffer
     EXPECT_FALSE(reader.next());                             // the reader stays failed
+    reader.feed(hostile);  // feeding a failed reader is allowed; it stays failed
+    EXPECT_EQ(reader.next().error().reason, wire::parse_errc::too_long);
   }
 }
 

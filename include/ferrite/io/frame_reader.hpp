@@ -118,6 +118,7 @@ class basic_frame_reader {
   std::expected<std::optional<view<H>>, parse_error> fail(parse_error e) {
     failed_ = true;
     error_ = e;
+    chunk_ = {};  // nothing more is read from the stream; feed() stays callable
     return std::unexpected(e);
   }
 

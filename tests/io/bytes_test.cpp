@@ -129,7 +129,7 @@ TEST(BytesMut, ReserveReusesAnUnsharedBlockInPlace) {
   EXPECT_EQ(m.capacity(), 50U);
   {
     const bytes gone = std::move(front).freeze();
-  }               // m is the block's only holder again
+  }  // m is the block's only holder again
   m.reserve(80);  // fits in the block once slid to the front
   EXPECT_EQ(m.data(), block_start);
   EXPECT_EQ(m.capacity(), 100U);

@@ -5,6 +5,7 @@
 #pragma once
 
 #include "ferrite/core.hpp"
+#include "ferrite/io.hpp"
 #include "ferrite/mem.hpp"
 #include "ferrite/rt.hpp"
 #include "ferrite/simd.hpp"

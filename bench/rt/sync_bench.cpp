@@ -24,6 +24,7 @@
 #include "ferrite/rt/notify.hpp"
 #include "ferrite/rt/oneshot.hpp"
 #include "ferrite/rt/task.hpp"
+#include "ferrite/rt/thread_pool.hpp"
 #include "ferrite/sync/spin_mutex.hpp"
 
 #if __has_include(<asio.hpp>) && __has_include(<asio/experimental/channel.hpp>)
@@ -101,6 +102,59 @@ void ferrite_channel_ping_pong(benchmark::State& state) {
   }());
 }
 BENCHMARK(ferrite_channel_ping_pong)->Name("channel/ping_pong/ferrite");
+
+// The same between two tasks on a 2-worker pool (the LIFO slot keeps the pair on one worker,
+// as tokio's multi_thread does), and between two local executors on two threads (every message
+// wakes the other thread: the cross-thread round trip, tokio's ping_pong/cross_thread).
+void ferrite_channel_ping_pong_pool(benchmark::State& state) {
+  auto [ping_tx, ping_rx] = rt::channel<int>(1);
+  auto [pong_tx, pong_rx] = rt::channel<int>(1);
+  auto echo = [&]() -> rt::task<> {
+    while (auto v = co_await ping_rx.recv()) {
+      if (!co_await pong_tx.send(*v + 1)) break;
+    }
+  };
+  rt::thread_pool pool(rt::pool_options{.workers = 2});
+  pool.block_on([&]() -> rt::task<> {
+    rt::join_handle<void> peer = rt::spawn(echo());
+    int v = 0;
+    for (auto _ : state) {
+      static_cast<void>(co_await ping_tx.send(v));
+      v = (co_await pong_rx.recv()).value_or(0);
+      benchmark::DoNotOptimize(v);
+    }
+    ping_tx.close();
+    co_await peer;
+  }());
+}
+BENCHMARK(ferrite_channel_ping_pong_pool)->Name("channel/ping_pong/ferrite_pool")->UseRealTime();
+
+void ferrite_channel_ping_pong_cross_thread(benchmark::State& state) {
+  auto [ping_tx, ping_rx] = rt::channel<int>(1);
+  auto [pong_tx, pong_rx] = rt::channel<int>(1);
+  std::thread other([&, rx = ping_rx, tx = pong_tx]() mutable {
+    rt::block_on([](rt::receiver<int>& in, rt::sender<int>& out) -> rt::task<> {
+      while (auto v = co_await in.recv()) {
+        if (!co_await out.send(*v + 1)) break;
+      }
+    }(rx, tx));
+  });
+  ping_rx = {};
+  pong_tx = {};
+  rt::block_on([&]() -> rt::task<> {
+    int v = 0;
+    for (auto _ : state) {
+      static_cast<void>(co_await ping_tx.send(v));
+      v = (co_await pong_rx.recv()).value_or(0);
+      benchmark::DoNotOptimize(v);
+    }
+    ping_tx.close();
+  }());
+  other.join();
+}
+BENCHMARK(ferrite_channel_ping_pong_cross_thread)
+    ->Name("channel/ping_pong/ferrite_cross_thread")
+    ->UseRealTime();
 
 void ferrite_oneshot(benchmark::State& state) {
   rt::block_on([&]() -> rt::task<> {

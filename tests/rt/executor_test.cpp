@@ -91,7 +91,9 @@ TEST(LocalExecutor, DetachedTasksRunToTheirEnd) {
   };
   rt::block_on([&]() -> rt::task<> {
     rt::spawn(work()).detach();
-    { rt::join_handle<void> dropped = rt::spawn(work()); }  // a dropped handle detaches
+    {
+      rt::join_handle<void> dropped = rt::spawn(work());
+    }  // a dropped handle detaches
     for (int i = 0; i < 3; ++i) co_await rt::yield_now();
   }());
   EXPECT_EQ(done, 2);

@@ -64,7 +64,7 @@ TEST(Oneshot, AReceiveWaitsForTheSend) {
     rt::join_handle<void> h = rt::spawn(sender());
     auto r = co_await std::move(rx);
     co_await h;
-    co_return r&&* r ? **r : -1;
+    co_return r && *r ? **r : -1;
   }());
   EXPECT_EQ(v, 7);
 }
@@ -83,7 +83,9 @@ TEST(Oneshot, ADroppedSenderGivesClosed) {
   }());
   EXPECT_TRUE(closed);
   auto [tx2, rx2] = rt::oneshot<int>();
-  { auto gone = std::move(tx2); }  // dropped before the receive
+  {
+    auto gone = std::move(tx2);
+  }  // dropped before the receive
   EXPECT_EQ(rx2.try_recv().error(), rt::recv_error::closed);
 }
 
@@ -91,7 +93,9 @@ TEST(Oneshot, ASendToADroppedReceiverGivesTheValueBack) {
   counted::alive = 0;
   auto [tx, rx] = rt::oneshot<counted>();
   EXPECT_FALSE(tx.is_closed());
-  { auto gone = std::move(rx); }
+  {
+    auto gone = std::move(rx);
+  }
   EXPECT_TRUE(tx.is_closed());
   std::expected<void, rt::send_error<counted>> r = tx.send(counted(5));
   ASSERT_FALSE(r.has_value());

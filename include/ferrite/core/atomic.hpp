@@ -149,7 +149,7 @@ class cell {
 /// the calling model thread's value (check::thread_local_slot: one per model thread, reset at
 /// every execution). Every thread_local of code the checker explores goes through it.
 #if FERRITE_CHECK
-#define FERRITE_THREAD_LOCAL(T, name, init)                           \
+#define FERRITE_THREAD_LOCAL(T, name, init)                                  \
   static constinit ::ferrite::check::thread_local_slot<T> name##_slot{init}; \
   T& name = name##_slot.get()
 #else

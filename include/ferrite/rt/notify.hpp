@@ -52,12 +52,12 @@ class [[nodiscard]] notified_awaiter {
  public:
   using result_type = std::conditional_t<Stoppable, std::expected<void, stopped>, void>;
 
-  explicit notified_awaiter(notify_core& core) noexcept requires(!Stoppable)
+  explicit notified_awaiter(notify_core& core) noexcept
+    requires(!Stoppable)
       : core_(core), generation_(core.generation()) {}
-  notified_awaiter(notify_core& core, std::stop_token stop) noexcept requires Stoppable
-      : core_(core),
-        generation_(core.generation()),
-        stop_(std::move(stop)) {}
+  notified_awaiter(notify_core& core, std::stop_token stop) noexcept
+    requires Stoppable
+      : core_(core), generation_(core.generation()), stop_(std::move(stop)) {}
   notified_awaiter(const notified_awaiter&) = delete;
   notified_awaiter& operator=(const notified_awaiter&) = delete;
   /// Destroyed while waiting: unlinks its node; a notify_one that had already reached it is

@@ -218,11 +218,12 @@ class [[nodiscard]] oneshot_awaiter {
  public:
   using result_type = std::expected<T, std::conditional_t<Stoppable, recv_error, closed>>;
 
-  explicit oneshot_awaiter(oneshot_receiver<T>&& rx) noexcept requires(!Stoppable)
+  explicit oneshot_awaiter(oneshot_receiver<T>&& rx) noexcept
+    requires(!Stoppable)
       : rx_(std::move(rx)) {}
-  oneshot_awaiter(oneshot_receiver<T>& rx, std::stop_token stop) noexcept requires Stoppable
-      : rx_(rx),
-        stop_(std::move(stop)) {}
+  oneshot_awaiter(oneshot_receiver<T>& rx, std::stop_token stop) noexcept
+    requires Stoppable
+      : rx_(rx), stop_(std::move(stop)) {}
   oneshot_awaiter(const oneshot_awaiter&) = delete;
   oneshot_awaiter& operator=(const oneshot_awaiter&) = delete;
   /// Destroyed while waiting: takes its waker back (the sender may still wake the task,

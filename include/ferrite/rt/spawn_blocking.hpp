@@ -46,8 +46,8 @@ task<R> run_blocking(F fn) {
 /// Warning: a thread that cannot be started (the system is out of threads) terminates the
 /// process; at exit the pool waits for the calls still running.
 template <class F>
-requires std::is_invocable_v < std::decay_t<F>
-& > join_handle<std::invoke_result_t<std::decay_t<F>&>> spawn_blocking(F&& fn) {
+  requires std::is_invocable_v<std::decay_t<F>&>
+join_handle<std::invoke_result_t<std::decay_t<F>&>> spawn_blocking(F&& fn) {
   return detail::spawn_on(detail::blocking_executor(),
                           detail::run_blocking(std::decay_t<F>(std::forward<F>(fn))));
 }

@@ -90,7 +90,7 @@ class task_promise final : public task_promise_base {
   task<T> get_return_object() noexcept;
 
   template <class U = T>
-  requires std::is_constructible_v<T, U&&>
+    requires std::is_constructible_v<T, U&&>
   void return_value(U&& v) noexcept(std::is_nothrow_constructible_v<T, U&&>) {
     // SAFETY: return_value runs at most once per coroutine (a co_return ends it), and the
     // union member is empty until now.

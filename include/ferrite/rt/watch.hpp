@@ -226,10 +226,12 @@ class [[nodiscard]] changed_awaiter {
  public:
   using result_type = std::expected<void, std::conditional_t<Stoppable, recv_error, closed>>;
 
-  explicit changed_awaiter(watch_receiver<T>& rx) noexcept requires(!Stoppable) : rx_(rx) {}
-  changed_awaiter(watch_receiver<T>& rx, std::stop_token stop) noexcept requires Stoppable
-      : rx_(rx),
-        stop_(std::move(stop)) {}
+  explicit changed_awaiter(watch_receiver<T>& rx) noexcept
+    requires(!Stoppable)
+      : rx_(rx) {}
+  changed_awaiter(watch_receiver<T>& rx, std::stop_token stop) noexcept
+    requires Stoppable
+      : rx_(rx), stop_(std::move(stop)) {}
   changed_awaiter(const changed_awaiter&) = delete;
   changed_awaiter& operator=(const changed_awaiter&) = delete;
   ~changed_awaiter() {

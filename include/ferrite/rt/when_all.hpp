@@ -51,8 +51,7 @@ task<std::tuple<detail::nonvoid_t<T>...>> when_all(task<T>... tasks) {
   if (bad < sizeof...(T)) {  // rethrow the failed child's exception
     [&]<std::size_t... I>(std::index_sequence<I...>) {
       ((I == bad ? static_cast<void>(detail::take_nonvoid(std::get<I>(handles))) : void()), ...);
-    }
-    (std::index_sequence_for<T...>{});
+    }(std::index_sequence_for<T...>{});
   }
   co_return std::apply(
       [](auto&... h) { return std::tuple<detail::nonvoid_t<T>...>{detail::take_nonvoid(h)...}; },

@@ -59,8 +59,7 @@ task<std::variant<nonvoid_t<T>...>> when_any_of(bool in_order, task<T>... tasks)
                         out.emplace(std::in_place_index<I>, take_nonvoid(std::get<I>(handles))))
                   : void()),
      ...);
-  }
-  (std::index_sequence_for<T...>{});
+  }(std::index_sequence_for<T...>{});
   co_return std::move(*out);
 }
 }  // namespace detail

@@ -34,12 +34,12 @@ class [[nodiscard]] acquire_awaiter {
  public:
   using result_type = std::conditional_t<Stoppable, std::expected<grant_type, stopped>, grant_type>;
 
-  acquire_awaiter(Owner& owner, std::size_t n) noexcept requires(!Stoppable)
+  acquire_awaiter(Owner& owner, std::size_t n) noexcept
+    requires(!Stoppable)
       : owner_(owner), n_(n) {}
-  acquire_awaiter(Owner& owner, std::size_t n, std::stop_token stop) noexcept requires Stoppable
-      : owner_(owner),
-        n_(n),
-        stop_(std::move(stop)) {}
+  acquire_awaiter(Owner& owner, std::size_t n, std::stop_token stop) noexcept
+    requires Stoppable
+      : owner_(owner), n_(n), stop_(std::move(stop)) {}
   acquire_awaiter(const acquire_awaiter&) = delete;
   acquire_awaiter& operator=(const acquire_awaiter&) = delete;
   /// Destroyed while waiting (its task cancelled): leaves no waiter queued and gives back

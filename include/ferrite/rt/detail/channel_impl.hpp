@@ -35,12 +35,12 @@ class [[nodiscard]] send_awaiter {
  public:
   using result_type = std::expected<void, send_error<T>>;
 
-  send_awaiter(channel_core<T>& core, T&& value) noexcept requires(!Stoppable)
+  send_awaiter(channel_core<T>& core, T&& value) noexcept
+    requires(!Stoppable)
       : core_(core), value_(std::move(value)) {}
-  send_awaiter(channel_core<T>& core, T&& value, std::stop_token stop) noexcept requires Stoppable
-      : core_(core),
-        value_(std::move(value)),
-        stop_(std::move(stop)) {}
+  send_awaiter(channel_core<T>& core, T&& value, std::stop_token stop) noexcept
+    requires Stoppable
+      : core_(core), value_(std::move(value)), stop_(std::move(stop)) {}
   send_awaiter(const send_awaiter&) = delete;
   send_awaiter& operator=(const send_awaiter&) = delete;
   /// Destroyed while waiting: unlinks its node; the value, not sent, dies with it.
@@ -114,10 +114,12 @@ class [[nodiscard]] recv_awaiter {
  public:
   using result_type = std::expected<T, error_type>;
 
-  explicit recv_awaiter(channel_core<T>& core) noexcept requires(!Stoppable) : core_(core) {}
-  recv_awaiter(channel_core<T>& core, std::stop_token stop) noexcept requires Stoppable
-      : core_(core),
-        stop_(std::move(stop)) {}
+  explicit recv_awaiter(channel_core<T>& core) noexcept
+    requires(!Stoppable)
+      : core_(core) {}
+  recv_awaiter(channel_core<T>& core, std::stop_token stop) noexcept
+    requires Stoppable
+      : core_(core), stop_(std::move(stop)) {}
   recv_awaiter(const recv_awaiter&) = delete;
   recv_awaiter& operator=(const recv_awaiter&) = delete;
   /// Destroyed while waiting: unlinks its node, or passes a granted value's reservation on.

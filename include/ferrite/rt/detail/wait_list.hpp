@@ -100,8 +100,11 @@ template <class Payload>
                             wait_status outcome) noexcept {
   FERRITE_DEBUG_ASSERT(w.status() == wait_status::queued, "rt: dequeue of a waiter not queued");
   q.erase(w);
+  waker taken = std::move(w.to_wake);
+  // Last: once the status says settled, the executor's resume check may let the waiting task
+  // resume and destroy the node, so nothing of it may be touched after this store.
   w.set_status(outcome);
-  return std::move(w.to_wake);
+  return taken;
 }
 
 /// Wakers collected under a primitive's lock and woken after it is released (never wake

@@ -260,6 +260,7 @@ std::expected<std::uint64_t, error> append_log::append(std::span<const std::byte
     // copy is a few hundred bytes at most.
     std::array<std::byte, detail::frame_header_size + small_record> frame;
     detail::encode_frame_header(payload, std::span(frame).first<detail::frame_header_size>());
+    // SAFETY: payload.size() <= small_record (this branch), so it fits after the header.
     if (!payload.empty())
       std::memcpy(frame.data() + detail::frame_header_size, payload.data(), payload.size());
     e = pwrite_all(fd_, std::span(frame).first(detail::frame_header_size + payload.size()), {}, at);

@@ -213,6 +213,7 @@ class pool_core final : public executor_base {
   [[nodiscard]] bool work_pending() const noexcept;
   void stop_workers() noexcept;
   shard& shard_of(const task_header* t) noexcept {
+    // SAFETY: the address is only hashed (to spread tasks over the shards), never turned back.
     return shards_[(reinterpret_cast<std::uintptr_t>(t) >> 6) % shard_count];
   }
 

@@ -149,6 +149,7 @@ class oneshot_core {
   /// waker if the sender completed (it wakes, or woke, the receiver) or nothing is
   /// registered.
   [[nodiscard]] waker unregister() noexcept {
+    // ORDERING: relaxed: only a first guess for the CAS below (O6), which acquires.
     std::uint8_t s = state_.load(std::memory_order_relaxed);
     for (;;) {
       if ((s & rx_waiting) == 0 || (s & complete) != 0) return waker();

@@ -14,7 +14,6 @@
 #include <atomic>
 #include <coroutine>
 #include <cstdint>
-#include <mutex>
 
 #include "ferrite/rt.hpp"
 
@@ -34,48 +33,6 @@ constexpr int batch = 1'000;
 
 rt::task<std::uint64_t> trivial(std::uint64_t v) { co_return v + 1; }
 
-/// Fired once by a task, awaited by another (a mutex and a waker: the bench's own, simple).
-class event {
- public:
-  void fire() {
-    rt::waker w;
-    {
-      std::lock_guard guard(lock_);
-      set_ = true;
-      w = std::move(waiter_);
-    }
-    std::move(w).wake();
-  }
-  auto wait() {
-    struct awaiter {
-      event& e;
-      bool await_ready() {
-        std::lock_guard guard(e.lock_);
-        return e.set_;
-      }
-      bool await_suspend(std::coroutine_handle<> self) {
-        std::lock_guard guard(e.lock_);
-        if (e.set_) return false;
-        rt::detail::suspend_until(self, &is_set, &e);  // a stale wake does not resume it
-        e.waiter_ = rt::current_waker();
-        return true;
-      }
-      void await_resume() const noexcept {}
-      static bool is_set(const void* ev) noexcept {
-        auto* const self = static_cast<event*>(const_cast<void*>(ev));
-        std::lock_guard guard(self->lock_);
-        return self->set_;
-      }
-    };
-    return awaiter{*this};
-  }
-
- private:
-  std::mutex lock_;
-  bool set_ = false;
-  rt::waker waiter_;
-};
-
 void ferrite_pool_spawn_join(benchmark::State& state) {
   rt::thread_pool pool(rt::pool_options{.workers = workers});
   pool.block_on([&]() -> rt::task<> {
@@ -88,9 +45,9 @@ void ferrite_pool_spawn_join(benchmark::State& state) {
 }
 BENCHMARK(ferrite_pool_spawn_join)->Name("pool_spawn_join/ferrite")->UseRealTime();
 
-rt::task<> link(int left, event& done) {
+rt::task<> link(int left, rt::notify& done) {
   if (left == 0) {
-    done.fire();
+    done.notify_one();  // stores a permit if the waiter is not waiting yet
     co_return;
   }
   rt::spawn(link(left - 1, done)).detach();
@@ -99,10 +56,10 @@ rt::task<> link(int left, event& done) {
 void ferrite_pool_chained_spawn(benchmark::State& state) {
   rt::thread_pool pool(rt::pool_options{.workers = workers});
   for (auto _ : state) {
-    event done;
-    pool.block_on([](event& d) -> rt::task<> {
+    rt::notify done;
+    pool.block_on([](rt::notify& d) -> rt::task<> {
       rt::spawn(link(batch, d)).detach();
-      co_await d.wait();
+      co_await d.notified();
     }(done));
   }
   state.SetItemsProcessed(static_cast<std::int64_t>(state.iterations()) * batch);
